@@ -1,0 +1,123 @@
+"""Línea de órdenes del curso: `python -m course_utils ORDEN ...` (README)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _ejecutar(args) -> int:
+    from course_utils import ejecucion
+
+    return ejecucion.ejecutar_curso(args.modo, todos=args.todos, filtro=args.filtro)
+
+
+def _inspeccionar(args) -> int:
+    from course_utils import inspeccion
+
+    try:
+        informe = inspeccion.inspeccionar(args.ruta, tam_minimo=args.tam_minimo, minimo_por_clase=args.minimo)
+    except inspeccion.DatosInvalidos as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    print(informe.texto(max_por_seccion=args.maximo))
+    return 0 if informe.utilizable else 2
+
+
+def _descargar(args) -> int:
+    from course_utils import arquitecturas, datos
+    from course_utils.config import obtener_config
+
+    config = obtener_config()
+    destino = Path(args.destino) if args.destino else None
+    hacer_todo = not args.datos and not args.pesos
+    if args.datos or hacer_todo:
+        ruta = datos.descargar_flores(destino or config.datos_dir)
+        print(f"Datos listos y verificados en {ruta}")
+    if args.pesos or hacer_todo:
+        carpeta = destino or config.pesos_dir or Path.home() / ".keras" / "models"
+        nombres = args.arquitecturas or arquitecturas.NOMBRES
+        for ruta in arquitecturas.descargar_pesos(carpeta, nombres):
+            print(f"  {ruta}")
+        print(f"Pesos listos en {carpeta}. Para trabajar sin red: CURSO_PESOS_DIR={carpeta}")
+    return 0
+
+
+def _experimentos(args) -> int:
+    from course_utils import experimentos
+
+    return experimentos.main(args)
+
+
+def _entrenar(args) -> int:
+    from course_utils import exportacion
+
+    return exportacion.entrenar_cli(args)
+
+
+def _predecir(args) -> int:
+    from course_utils import exportacion
+
+    return exportacion.predecir_cli(args)
+
+
+def construir_parser() -> argparse.ArgumentParser:
+    """Define las órdenes y sus opciones (README)."""
+    p = argparse.ArgumentParser(prog="python -m course_utils", description="Herramientas del curso.")
+    sub = p.add_subparsers(dest="orden", required=True)
+    modos = ("rapido", "clase", "completo")
+
+    e = sub.add_parser("ejecutar", help="ejecuta todos los cuadernos con papermill en build/")
+    e.add_argument("--modo", choices=modos, default=None)
+    e.add_argument("--todos", action="store_true", help="incluye ejercicios y soluciones")
+    e.add_argument("--filtro", default="", help="solo cuadernos cuyo nombre contenga este texto")
+    e.set_defaults(funcion=_ejecutar)
+
+    i = sub.add_parser("inspeccionar", help="revisa una carpeta de imágenes (sale con 0 si es utilizable, 2 si no)")
+    i.add_argument("ruta")
+    i.add_argument("--tam-minimo", type=int, default=32)
+    i.add_argument("--minimo", type=int, default=10, help="imágenes mínimas por clase")
+    i.add_argument("--maximo", type=int, default=50, help="archivos listados como mucho por sección")
+    i.set_defaults(funcion=_inspeccionar)
+
+    d = sub.add_parser("descargar", help="descarga una vez datos y/o pesos para trabajar sin red")
+    d.add_argument("--datos", action="store_true")
+    d.add_argument("--pesos", action="store_true")
+    d.add_argument("--destino", default=None, help="carpeta de destino (por defecto CURSO_DATOS_DIR/CURSO_PESOS_DIR)")
+    d.add_argument("--arquitecturas", nargs="*", default=None)
+    d.set_defaults(funcion=_descargar)
+
+    x = sub.add_parser("experimentos", help="rejilla estrategias × redes, reanudable, con informe")
+    x.add_argument("--modo", choices=modos, default=None)
+    x.add_argument("--arquitecturas", nargs="*", default=None)
+    x.add_argument("--estrategias", nargs="*", default=None)
+    x.add_argument("--curva", action="store_true", help="incluye la curva de datos (exactitud frente a imágenes por clase)")
+    x.set_defaults(funcion=_experimentos)
+
+    t = sub.add_parser("entrenar", help="entrena con tu carpeta y exporta un .keras")
+    t.add_argument("ruta")
+    t.add_argument("--arquitectura", default="mobilenet_v2")
+    t.add_argument("--estrategia", choices=("desde_cero", "extraccion", "fine_tuning"), default="fine_tuning")
+    t.add_argument("--modo", choices=modos, default=None)
+    t.add_argument("--salida", required=True)
+    t.set_defaults(funcion=_entrenar)
+
+    r = sub.add_parser("predecir", help="clasifica una imagen o una carpeta con un modelo exportado")
+    r.add_argument("modelo")
+    r.add_argument("ruta")
+    r.set_defaults(funcion=_predecir)
+    return p
+
+
+def main(argv=None) -> int:
+    """Punto de entrada de `python -m course_utils` (README)."""
+    args = construir_parser().parse_args(argv)
+    return args.funcion(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

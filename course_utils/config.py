@@ -1,0 +1,158 @@
+"""Modos de ejecución, rutas y semillas del curso (cuaderno 00)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+
+RAIZ_PROYECTO = Path(__file__).resolve().parents[1]
+SEMILLA_DEFECTO = 42
+
+
+@dataclasses.dataclass(frozen=True)
+class Modo:
+    """Presupuesto de un modo: imágenes, tamaño, épocas y lote (cuaderno 00)."""
+
+    nombre: str
+    descripcion: str
+    imagenes_por_clase: int | None
+    imagenes_eval_por_clase: int | None
+    tam_imagen: int | None
+    epocas: int
+    lote: int
+
+
+MODOS = {
+    "rapido": Modo(
+        "rapido",
+        "CI y comprobaciones: pocas imágenes, tamaño pequeño, 1-2 épocas. "
+        "Los resultados son solo orientativos.",
+        imagenes_por_clase=12,
+        imagenes_eval_por_clase=5,
+        tam_imagen=96,
+        epocas=2,
+        lote=16,
+    ),
+    "clase": Modo(
+        "clase",
+        "Demostraciones en directo en la CPU de un portátil: cada cuaderno en "
+        "unos 10 minutos como mucho.",
+        imagenes_por_clase=100,
+        imagenes_eval_por_clase=30,
+        tam_imagen=160,
+        epocas=5,
+        lote=32,
+    ),
+    "completo": Modo(
+        "completo",
+        "Todo el conjunto de datos al tamaño nativo de cada red; se recomienda GPU.",
+        imagenes_por_clase=None,
+        imagenes_eval_por_clase=None,
+        tam_imagen=None,
+        epocas=20,
+        lote=32,
+    ),
+}
+MODO_DEFECTO = "clase"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Ajustes efectivos de una ejecución: modo, presupuesto y rutas (cuaderno 00)."""
+
+    modo: str
+    imagenes_por_clase: int | None
+    imagenes_eval_por_clase: int | None
+    tam_imagen: int | None
+    epocas: int
+    lote: int
+    semilla: int
+    datos_dir: Path
+    pesos_dir: Path | None
+    resultados_dir: Path
+
+    @property
+    def rapido(self) -> bool:
+        """Indica si los resultados son solo orientativos (cuaderno 00)."""
+        return self.modo == "rapido"
+
+    def tam_para(self, tam_defecto: int) -> int:
+        """Devuelve el tamaño de imagen del modo o el nativo de la red (cuaderno 03)."""
+        return self.tam_imagen or tam_defecto
+
+
+def resolver_modo(modo: str | None = None) -> str:
+    """Elige el modo: el argumento, después CURSO_MODO y por último el de portátil (cuaderno 00)."""
+    elegido = (modo or os.environ.get("CURSO_MODO") or MODO_DEFECTO).strip().lower()
+    elegido = elegido.replace("á", "a")
+    if elegido not in MODOS:
+        validos = ", ".join(MODOS)
+        raise ValueError(
+            f"Modo desconocido: {modo or os.environ.get('CURSO_MODO')!r}. "
+            f"Los modos válidos son: {validos}. Corrígelo en la celda `parameters` "
+            "o en la variable de entorno CURSO_MODO."
+        )
+    return elegido
+
+
+def _ruta_env(variable: str, defecto: Path | None) -> Path | None:
+    valor = os.environ.get(variable, "").strip()
+    return Path(valor).expanduser() if valor else defecto
+
+
+def obtener_config(
+    modo: str | None = None,
+    *,
+    semilla: int = SEMILLA_DEFECTO,
+    tam_imagen: int | None = None,
+    epocas: int | None = None,
+    imagenes_por_clase: int | None = None,
+    lote: int | None = None,
+) -> Config:
+    """Construye la configuración a partir del modo y de la celda `parameters` (cuaderno 00)."""
+    base = MODOS[resolver_modo(modo)]
+    return Config(
+        modo=base.nombre,
+        imagenes_por_clase=imagenes_por_clase or base.imagenes_por_clase,
+        imagenes_eval_por_clase=base.imagenes_eval_por_clase,
+        tam_imagen=tam_imagen or base.tam_imagen,
+        epocas=epocas or base.epocas,
+        lote=lote or base.lote,
+        semilla=semilla,
+        datos_dir=_ruta_env("CURSO_DATOS_DIR", RAIZ_PROYECTO / "data"),
+        pesos_dir=_ruta_env("CURSO_PESOS_DIR", None),
+        resultados_dir=_ruta_env("CURSO_RESULTADOS_DIR", RAIZ_PROYECTO / "resultados"),
+    )
+
+
+def fijar_semillas(semilla: int = SEMILLA_DEFECTO) -> None:
+    """Fija las semillas de Python, NumPy, TensorFlow y Keras (cuaderno 00)."""
+    import keras
+
+    random.seed(semilla)
+    np.random.seed(semilla)
+    keras.utils.set_random_seed(semilla)
+
+
+def describir(config: Config) -> str:
+    """Resume en español el modo y de dónde saldrán datos y pesos (cuaderno 00)."""
+    modo = MODOS[config.modo]
+    lineas = [
+        f"Modo: {config.modo} — {modo.descripcion}",
+        f"  Imágenes de entrenamiento por clase: {config.imagenes_por_clase or 'todas'}",
+        f"  Tamaño de imagen: {config.tam_imagen or 'el nativo de cada red'} px",
+        f"  Épocas: {config.epocas} · lote: {config.lote} · semilla: {config.semilla}",
+        f"  Carpeta de datos (CURSO_DATOS_DIR): {config.datos_dir}",
+        f"  Carpeta de pesos (CURSO_PESOS_DIR): {config.pesos_dir or 'no definida (caché de Keras y descarga)'}",
+        f"  Carpeta de resultados (CURSO_RESULTADOS_DIR): {config.resultados_dir}",
+    ]
+    if config.rapido:
+        lineas.append(
+            "  AVISO: en modo rápido los resultados son solo orientativos; "
+            "las conclusiones se sacan en los modos clase o completo."
+        )
+    return "\n".join(lineas)
