@@ -14,6 +14,7 @@ EXTENSIONES_IMAGEN = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 MODOS_CONVERTIBLES = {"L", "LA", "P", "PA", "RGBA", "CMYK", "I", "I;16", "I;16B", "1", "F"}
 TAM_MINIMO_IMAGEN = 32
 MINIMO_POR_CLASE = 10
+DOCUMENTACION = {"license.txt", "readme.txt", "readme.md", "leeme.txt", "demo.txt"}
 NOMBRES_PARTICION = {
     "train": "entrenamiento",
     "entrenamiento": "entrenamiento",
@@ -129,7 +130,7 @@ def _recorrer_clases(carpeta: Path, particion: str | None, informe: Informe, tam
     """Recorre `carpeta/<clase>/*` y devuelve las imágenes válidas por clase."""
     encontradas: dict[str, list[Imagen]] = {}
     for suelto in sorted(p for p in carpeta.iterdir() if p.is_file()):
-        if not suelto.name.startswith("."):
+        if not suelto.name.startswith(".") and suelto.name.lower() not in DOCUMENTACION:
             informe.no_imagenes.append((suelto, "archivo suelto fuera de una carpeta de clase"))
     for dir_clase in sorted(p for p in carpeta.iterdir() if p.is_dir() and not p.name.startswith(".")):
         encontradas[dir_clase.name] = []
