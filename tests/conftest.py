@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+PESOS_ORIGINALES = os.environ.get("CURSO_PESOS_DIR")
+DATOS_ORIGINALES = os.environ.get("CURSO_DATOS_DIR")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
@@ -46,4 +48,5 @@ def entorno_limpio(monkeypatch, tmp_path):
     monkeypatch.setenv("CURSO_DATOS_DIR", str(tmp_path / "datos"))
     monkeypatch.setenv("CURSO_RESULTADOS_DIR", str(tmp_path / "resultados"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setattr("keras.src.backend.config._KERAS_DIR", str(tmp_path / "keras_home"))
     return tmp_path
