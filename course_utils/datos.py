@@ -276,3 +276,16 @@ def bloque_aumento(volteo=True, rotacion=0.1, zoom=0.1, contraste=0.1, semilla=N
     ]
     return keras.Sequential(capas, name="aumento")
 
+
+
+def creditos_fotos(raiz: Path) -> dict[str, str]:
+    """Lee de `LICENSE.txt` el autor CC-BY 2.0 de cada foto de tf_flowers (cuaderno 01)."""
+    licencia = Path(raiz) / "LICENSE.txt"
+    if not licencia.is_file():
+        return {}
+    creditos = {}
+    for linea in licencia.read_text(encoding="utf-8").splitlines():
+        archivo, separador, resto = linea.partition(" CC-BY by ")
+        if separador:
+            creditos[archivo.strip()] = resto.split(" - ")[0].strip()
+    return creditos
