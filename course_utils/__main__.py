@@ -47,24 +47,6 @@ def _descargar(args) -> int:
     return 0
 
 
-def _experimentos(args) -> int:
-    from course_utils import experimentos
-
-    return experimentos.main(args)
-
-
-def _entrenar(args) -> int:
-    from course_utils import exportacion
-
-    return exportacion.entrenar_cli(args)
-
-
-def _predecir(args) -> int:
-    from course_utils import exportacion
-
-    return exportacion.predecir_cli(args)
-
-
 def construir_parser() -> argparse.ArgumentParser:
     """Define las órdenes y sus opciones (README)."""
     p = argparse.ArgumentParser(prog="python -m course_utils", description="Herramientas del curso.")
@@ -91,25 +73,6 @@ def construir_parser() -> argparse.ArgumentParser:
     d.add_argument("--arquitecturas", nargs="*", default=None)
     d.set_defaults(funcion=_descargar)
 
-    x = sub.add_parser("experimentos", help="rejilla estrategias × redes, reanudable, con informe")
-    x.add_argument("--modo", choices=modos, default=None)
-    x.add_argument("--arquitecturas", nargs="*", default=None)
-    x.add_argument("--estrategias", nargs="*", default=None)
-    x.add_argument("--curva", action="store_true", help="incluye la curva de datos (exactitud frente a imágenes por clase)")
-    x.set_defaults(funcion=_experimentos)
-
-    t = sub.add_parser("entrenar", help="entrena con tu carpeta y exporta un .keras")
-    t.add_argument("ruta")
-    t.add_argument("--arquitectura", default="mobilenet_v2")
-    t.add_argument("--estrategia", choices=("desde_cero", "extraccion", "fine_tuning"), default="fine_tuning")
-    t.add_argument("--modo", choices=modos, default=None)
-    t.add_argument("--salida", required=True)
-    t.set_defaults(funcion=_entrenar)
-
-    r = sub.add_parser("predecir", help="clasifica una imagen o una carpeta con un modelo exportado")
-    r.add_argument("modelo")
-    r.add_argument("ruta")
-    r.set_defaults(funcion=_predecir)
     return p
 
 
