@@ -314,3 +314,12 @@ def test_bytes_de_imagen_invalidos_en_memoria_no_se_aceptan(tmp_path):
     Image.new("RGB", (40, 40)).save(buf, "PNG")
     (raiz / "a" / "cortado.png").write_bytes(buf.getvalue()[:50])
     assert "a/cortado.png" in inspeccionar(raiz).texto()
+
+
+def test_cli_inspeccionar_sale_con_0_o_2(carpeta_rota, tmp_path, capsys):
+    from course_utils.__main__ import main
+
+    assert main(["inspeccionar", str(carpeta_rota)]) == 2
+    assert "pajaros" in capsys.readouterr().out
+    assert main(["inspeccionar", str(carpeta_clases(tmp_path / "bien", {"a": 10, "b": 10}))]) == 0
+    assert main(["inspeccionar", str(tmp_path / "no_existe")]) == 2
