@@ -47,6 +47,12 @@ def _descargar(args) -> int:
     return 0
 
 
+def _experimentos(args) -> int:
+    from course_utils import experimentos
+
+    return experimentos.main(args)
+
+
 def construir_parser() -> argparse.ArgumentParser:
     """Define las órdenes y sus opciones (README)."""
     p = argparse.ArgumentParser(prog="python -m course_utils", description="Herramientas del curso.")
@@ -72,6 +78,14 @@ def construir_parser() -> argparse.ArgumentParser:
     d.add_argument("--destino", default=None, help="carpeta de destino (por defecto CURSO_DATOS_DIR/CURSO_PESOS_DIR)")
     d.add_argument("--arquitecturas", nargs="*", default=None)
     d.set_defaults(funcion=_descargar)
+
+    x = sub.add_parser("experimentos", help="rejilla estrategias × redes y curva de datos, reanudable, con informe")
+    x.add_argument("--modo", choices=modos, default=None)
+    x.add_argument("--arquitecturas", nargs="*", default=None, help="redes (por defecto, las del modo)")
+    x.add_argument("--estrategias", nargs="*", default=None, choices=("desde_cero", "extraccion", "fine_tuning"))
+    x.add_argument("--curva", action="store_true", help="añade la curva de datos (exactitud frente a imágenes por clase)")
+    x.add_argument("--carpeta", default=None, help="carpeta de imágenes propia en lugar de las flores")
+    x.set_defaults(funcion=_experimentos)
 
     return p
 
