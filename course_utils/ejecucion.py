@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -28,16 +29,31 @@ def ejecutar_cuaderno(cuaderno: Path, modo: str, salida_dir: Path = CARPETA_SALI
     destino = salida_dir / relativa
     destino.parent.mkdir(parents=True, exist_ok=True)
     os.environ["CURSO_MODO"] = modo
-    papermill.execute_notebook(
-        str(cuaderno),
-        str(destino),
-        parameters={"MODO": modo, **(parametros or {})},
-        cwd=str(cuaderno.parent),
-        kernel_name="python3",
-        progress_bar=False,
-        log_output=False,
-    )
+    try:
+        papermill.execute_notebook(
+            str(cuaderno),
+            str(destino),
+            parameters={"MODO": modo, **(parametros or {})},
+            cwd=str(cuaderno.parent),
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+        )
+    except papermill.PapermillExecutionError:
+        if _errores_inesperados(destino):
+            raise
     return destino
+
+
+def _errores_inesperados(destino: Path) -> int:
+    """Celdas con error que no llevan la etiqueta `raises-exception` (las autocomprobaciones sí la llevan)."""
+    celdas = json.loads(destino.read_text(encoding="utf-8"))["cells"]
+    return sum(
+        1
+        for c in celdas
+        if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+        and "raises-exception" not in c.get("metadata", {}).get("tags", [])
+    )
 
 
 def ejecutar_curso(modo: str, todos: bool = False, filtro: str = "") -> int:

@@ -1,5 +1,6 @@
 """Ejecuta cada cuaderno de `notebooks/` en modo rápido con papermill (los nuevos se recogen solos)."""
 
+import json
 import os
 from pathlib import Path
 
@@ -28,3 +29,17 @@ def test_cuaderno_se_ejecuta_en_modo_rapido(cuaderno: Path, resultados_compartid
     salida = Path(os.environ.get("CURSO_BUILD_DIR", tmp_path))
     destino = ejecucion.ejecutar_cuaderno(cuaderno, "rapido", salida)
     assert destino.exists()
+    if cuaderno.parent.name == "ejercicios":
+        _comprobaciones_fallan_sin_resolver(destino)
+
+
+def _comprobaciones_fallan_sin_resolver(destino: Path) -> None:
+    """En un cuaderno de ejercicios sin resolver, cada autocomprobación debe fallar con una pista."""
+    celdas = json.loads(destino.read_text(encoding="utf-8"))["cells"]
+    marcadas = [c for c in celdas if "raises-exception" in c.get("metadata", {}).get("tags", [])]
+    assert marcadas, f"{destino.name}: no hay autocomprobaciones (celdas con la etiqueta raises-exception)"
+    for celda in marcadas:
+        errores = [s for s in celda.get("outputs", []) if s.get("output_type") == "error"]
+        assert errores and errores[0]["ename"] == "EjercicioIncompleto", (
+            f"{destino.name}: una autocomprobación no falla sin resolver el ejercicio:\n{''.join(celda['source'])[:200]}"
+        )
