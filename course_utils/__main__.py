@@ -53,6 +53,74 @@ def _experimentos(args) -> int:
     return experimentos.main(args)
 
 
+def _entrenar(args) -> int:
+    from course_utils import arquitecturas, datos, exportacion, experimentos, registros
+    from course_utils.config import obtener_config
+
+    desde_cero = args.estrategia == "desde_cero"
+    try:
+        nombre = experimentos.ARQ_DESDE_CERO if desde_cero else arquitecturas.obtener(args.arquitectura).nombre
+    except ValueError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    salida = Path(args.salida)
+    if salida.suffix != ".keras" or (salida.exists() and not args.sobrescribir):
+        motivo = "debe terminar en .keras" if salida.suffix != ".keras" else "ya existe (añade --sobrescribir)"
+        print(f"ERROR: el archivo de salida {salida} {motivo}.", file=sys.stderr)
+        return 2
+    config = obtener_config(args.modo, epocas=args.epocas)
+    try:
+        conjunto = datos.cargar_carpeta(args.ruta, config)
+    except datos.DatosInvalidos as exc:
+        print(f"{exc}\nERROR: la carpeta {args.ruta} no se puede usar para entrenar.", file=sys.stderr)
+        return 2
+    print(conjunto.resumen())
+    print(f"Entrenando: {experimentos.titulo_red(nombre)} · {experimentos.NOMBRES_ESTRATEGIA[args.estrategia]} "
+          f"· modo {config.modo}")  # fmt: skip
+    try:
+        if desde_cero:
+            tam = config.tam_para(experimentos.TAM_DESDE_CERO)
+            resultado = experimentos.entrenar_desde_cero(conjunto, config, tam)
+        else:
+            tam = config.tam_para(arquitecturas.obtener(nombre).tam_defecto)
+            fase1, fase2 = experimentos.extraccion_y_ajuste_fino(
+                nombre, conjunto, config, tam, ajuste_fino=args.estrategia == "fine_tuning"
+            )
+            resultado = fase2 or fase1
+    except (arquitecturas.PesosNoDisponibles, ValueError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    registro = dict(resultado.registro, etiqueta="entrenar_cli")
+    registros.anadir(registro, config.resultados_dir)
+    ruta = exportacion.exportar(
+        resultado.modelo, salida, clases=conjunto.clases, arquitectura=nombre, tam=tam,
+        estrategia=args.estrategia, registro=registro, sobrescribir=args.sobrescribir,
+    )  # fmt: skip
+    print(f"Exactitud en prueba: {registro['test_accuracy']:.3f} ({registro['imagenes_prueba']} imágenes de prueba)")
+    if config.rapido:
+        print("Modo rápido: la exactitud es solo orientativa.")
+    if not desde_cero and registro["pesos"] == "aleatorios":
+        print("AVISO: la base usó pesos ALEATORIOS: este modelo no aprovecha el aprendizaje por transferencia.")
+    print(f"Modelo guardado en {ruta}")
+    print(f"Para predecir: python -m course_utils predecir {ruta} CARPETA_O_IMAGEN")
+    return 0
+
+
+def _predecir(args) -> int:
+    from course_utils import exportacion
+    from course_utils.inspeccion import DatosInvalidos
+
+    try:
+        modelo, metadatos = exportacion.cargar_exportado(args.modelo)
+        resultados = exportacion.predecir((modelo, metadatos), args.ruta)
+    except (FileNotFoundError, exportacion.ModeloNoValido, DatosInvalidos) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    print(f"Modelo: {args.modelo} · red {metadatos['arquitectura']} · clases: {', '.join(metadatos['clases'])}")
+    print(exportacion.tabla_predicciones(resultados, args.ruta))
+    return 0 if any("error" not in r for r in resultados) else 2
+
+
 def construir_parser() -> argparse.ArgumentParser:
     """Define las órdenes y sus opciones (README)."""
     p = argparse.ArgumentParser(prog="python -m course_utils", description="Herramientas del curso.")
@@ -86,6 +154,21 @@ def construir_parser() -> argparse.ArgumentParser:
     x.add_argument("--curva", action="store_true", help="añade la curva de datos (exactitud frente a imágenes por clase)")
     x.add_argument("--carpeta", default=None, help="carpeta de imágenes propia en lugar de las flores")
     x.set_defaults(funcion=_experimentos)
+
+    n = sub.add_parser("entrenar", help="entrena con tu carpeta de imágenes y exporta un .keras (cuaderno 08)")
+    n.add_argument("ruta", help="carpeta RUTA/<clase>/* o RUTA/train|validation/<clase>/*")
+    n.add_argument("--arquitectura", default="mobilenet_v2", help="red base (se ignora con desde_cero)")
+    n.add_argument("--estrategia", choices=("desde_cero", "extraccion", "fine_tuning"), default="fine_tuning")
+    n.add_argument("--modo", choices=modos, default=None)
+    n.add_argument("--salida", required=True, help="archivo MODELO.keras de salida")
+    n.add_argument("--epocas", type=int, default=None, help="épocas por fase (por defecto, las del modo)")
+    n.add_argument("--sobrescribir", action="store_true", help="permite reemplazar un MODELO.keras existente")
+    n.set_defaults(funcion=_entrenar)
+
+    r = sub.add_parser("predecir", help="predice una imagen o una carpeta con un .keras exportado (cuaderno 08)")
+    r.add_argument("modelo", help="archivo MODELO.keras exportado por el curso")
+    r.add_argument("ruta", help="una imagen o una carpeta de imágenes")
+    r.set_defaults(funcion=_predecir)
 
     return p
 
