@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import platform
 import re
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -99,3 +102,101 @@ def ms_por_imagen(modelo, tam: int, lote: int = 8, repeticiones: int = 3) -> flo
 def dispositivo() -> str:
     """Describe dónde se entrena: GPU si TensorFlow ve una, si no CPU (cuaderno 00)."""
     return "GPU" if _gpus() else "CPU"
+
+
+# --- Medidas para benchmarks/medir.py --------------------------------------------------------
+
+
+def memoria_actual_mb() -> float | None:
+    """Memoria residente (RSS) del proceso en este momento, en MB, si el sistema la expone (benchmarks)."""
+    try:
+        texto = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    coincidencia = re.search(r"VmRSS:\s+(\d+)\s+kB", texto)
+    return int(coincidencia.group(1)) / 1024 if coincidencia else None
+
+
+def mediana_segundos(funcion, repeticiones: int = 3, calentamiento: int = 1) -> float:
+    """Mediana de los segundos de `funcion()` tras `calentamiento` llamadas sin medir (benchmarks)."""
+    if repeticiones < 1 or calentamiento < 0:
+        raise ValueError(
+            f"Se pidieron {repeticiones} repeticiones y {calentamiento} de calentamiento: hace falta al menos "
+            "una repetición y ningún calentamiento negativo (opción --repeticiones de benchmarks/medir.py)."
+        )
+    for _ in range(calentamiento):
+        funcion()
+    tiempos = []
+    for _ in range(repeticiones):
+        inicio = time.perf_counter()
+        funcion()
+        tiempos.append(time.perf_counter() - inicio)
+    return statistics.median(tiempos)
+
+
+def segundos_por_epoca(modelo, x, y=None, epocas: int = 2, lote: int | None = None) -> list[float]:
+    """Entrena `epocas` épocas sin mostrar nada y devuelve los segundos de cada una (benchmarks)."""
+    import keras
+
+    tiempos: list[float] = []
+
+    class _Reloj(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.inicio = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            tiempos.append(time.perf_counter() - self.inicio)
+
+    # Con un `tf.data` (y=None) el propio conjunto ya baraja; con arrays baraja `fit`.
+    modelo.fit(x, y, epochs=epocas, batch_size=lote, verbose=0, callbacks=[_Reloj()], shuffle=y is not None)
+    return tiempos
+
+
+def _modelo_cpu() -> str:
+    try:
+        texto = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        texto = ""
+    coincidencia = re.search(r"model name\s*:\s*(.+)", texto)
+    return coincidencia.group(1).strip() if coincidencia else (platform.processor() or platform.machine())
+
+
+def describir_maquina() -> dict:
+    """CPU, núcleos, sistema, dispositivo y versiones de Python, TensorFlow y Keras (benchmarks)."""
+    import keras
+    import tensorflow as tf
+
+    gpus = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in _gpus_fisicas()]
+    return {
+        "cpu": _modelo_cpu(),
+        "nucleos": os.cpu_count(),
+        "sistema": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "dispositivo": "GPU" if gpus else "CPU",
+        "gpu": ", ".join(gpus) or None,
+    }
+
+
+def _gpus_fisicas():
+    import tensorflow as tf
+
+    return tf.config.list_physical_devices("GPU")
+
+
+# --- Medidas de las arquitecturas (cuaderno 03) -----------------------------------------------
+
+
+def profundidad(modelo) -> int:
+    """Cuenta las capas con pesos que transforman la entrada: convoluciones y densas, sin BatchNorm (cuaderno 03)."""
+    import keras
+
+    tipos = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D, keras.layers.Dense)
+    total = 0
+    for capa in modelo.layers:
+        if isinstance(capa, keras.Model):
+            total += profundidad(capa)
+        elif isinstance(capa, tipos):
+            total += 1
+    return total
