@@ -90,7 +90,9 @@ def construir_extraccion(base: keras.Model, n_clases: int, tam: int, dropout: fl
     """Base congelada llamada con training=False + GAP + Dropout + Dense, como en el cuaderno 04 (cuaderno 06)."""
     base.trainable = False
     entrada = keras.Input((tam, tam, 3))
-    x = base(entrada, training=False)  # BatchNorm en modo inferencia, también al descongelar después
+    # training=False: BatchNorm en inferencia mientras la base está congelada. En Keras 3.15, al descongelar,
+    # `fit` lo anula (cuaderno 04); por eso `descongelar_desde` deja además las BatchNorm con trainable=False.
+    x = base(entrada, training=False)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(dropout)(x)
     salida = keras.layers.Dense(n_clases, activation="softmax")(x)
