@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -227,3 +228,23 @@ def descargar_pesos(destino: Path, nombres=NOMBRES) -> list[Path]:
         )
         rutas.append(Path(ruta))
     return rutas
+
+
+_PATRON_BLOQUE = re.compile(r"^(block_?\d+|conv\d+|fire\d+|mixed\d+)(?:_|$)")
+
+
+def bloques_desde_arriba(base: keras.Model) -> list[str]:
+    """Nombres de los bloques de la base, del más alto al más bajo: `[:n]` son los n que se descongelan (cuaderno 05)."""
+    bloques = []
+    for capa in base.layers:
+        coincidencia = _PATRON_BLOQUE.match(capa.name)
+        if coincidencia and coincidencia.group(1) not in bloques:
+            bloques.append(coincidencia.group(1))
+    if not bloques:
+        nombres = [capa.name for capa in base.layers[:5]]
+        raise ValueError(
+            f"La base {base.name} no tiene capas con nombres de bloque (blockN_, block_N_, convN_, fireN_ o "
+            f"mixedN); sus primeras capas son {nombres}. Usa una base de `arquitecturas.cargar_base` o "
+            "nombra las capas de tu base con el prefijo de su bloque."
+        )
+    return bloques[::-1]
