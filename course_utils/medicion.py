@@ -13,13 +13,18 @@ import time
 from pathlib import Path
 
 
-def _vmhwm_mb() -> float | None:
+def _estado_mb(campo: str) -> float | None:
+    """Un campo de memoria de /proc/self/status (VmHWM, VmRSS…) en MB, o None fuera de Linux."""
     try:
         texto = Path("/proc/self/status").read_text()
     except OSError:
         return None
-    coincidencia = re.search(r"VmHWM:\s+(\d+)\s+kB", texto)
+    coincidencia = re.search(rf"{campo}:\s+(\d+)\s+kB", texto)
     return int(coincidencia.group(1)) / 1024 if coincidencia else None
+
+
+def _vmhwm_mb() -> float | None:
+    return _estado_mb("VmHWM")
 
 
 def _maxrss_mb() -> float:
@@ -109,12 +114,7 @@ def dispositivo() -> str:
 
 def memoria_actual_mb() -> float | None:
     """Memoria residente (RSS) del proceso en este momento, en MB, si el sistema la expone (benchmarks)."""
-    try:
-        texto = Path("/proc/self/status").read_text()
-    except OSError:
-        return None
-    coincidencia = re.search(r"VmRSS:\s+(\d+)\s+kB", texto)
-    return int(coincidencia.group(1)) / 1024 if coincidencia else None
+    return _estado_mb("VmRSS")
 
 
 def mediana_segundos(funcion, repeticiones: int = 3, calentamiento: int = 1) -> float:
