@@ -87,10 +87,10 @@ def _propagar(modelo, nombre: str):
     ultima = modelo.layers[-1]
     contenedor = _contenedor(modelo, nombre)
     if contenedor.name == nombre:  # modelo plano: un submodelo basta
-        sub = keras.Model(modelo.input, [contenedor.output, ultima.input])
+        sub = keras.Model(modelo.inputs, [contenedor.output, ultima.input])
         return (lambda x: sub(x, training=False)), ultima
     base = contenedor
-    sub = keras.Model(base.input, [base.get_layer(nombre).output, base.output])
+    sub = keras.Model(base.inputs, [base.get_layer(nombre).output, base.outputs[0]])
     capas = [c for c in modelo.layers[:-1] if not isinstance(c, keras.layers.InputLayer)]
     i_base = capas.index(base)
 
