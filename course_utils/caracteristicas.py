@@ -22,7 +22,7 @@ def extraer_mapas(base, ds) -> tuple[np.ndarray, np.ndarray]:
 def _pasar_por_base(base, ds, promediar: bool) -> tuple[np.ndarray, np.ndarray]:
     bloques_x, bloques_y = [], []
     for x, y in ds:
-        salida = np.asarray(base.predict_on_batch(x))  # compilado y en modo inferencia (BatchNorm incluida)
+        salida = np.asarray(base(x, training=False))  # en modo inferencia (BatchNorm incluida)
         if promediar and salida.ndim == 4:
             salida = salida.mean(axis=(1, 2))
         bloques_x.append(salida.astype(np.float32))
