@@ -78,15 +78,7 @@ def _entrenar(args) -> int:
     print(f"Entrenando: {experimentos.titulo_red(nombre)} · {experimentos.NOMBRES_ESTRATEGIA[args.estrategia]} "
           f"· modo {config.modo}")  # fmt: skip
     try:
-        if desde_cero:
-            tam = config.tam_para(experimentos.TAM_DESDE_CERO)
-            resultado = experimentos.entrenar_desde_cero(conjunto, config, tam)
-        else:
-            tam = config.tam_para(arquitecturas.obtener(nombre).tam_defecto)
-            fase1, fase2 = experimentos.extraccion_y_ajuste_fino(
-                nombre, conjunto, config, tam, ajuste_fino=args.estrategia == "fine_tuning"
-            )
-            resultado = fase2 or fase1
+        nombre, tam, resultado = experimentos.entrenar_receta(nombre, args.estrategia, conjunto, config)
     except (arquitecturas.PesosNoDisponibles, ValueError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2

@@ -307,6 +307,17 @@ def extraccion_y_ajuste_fino(nombre: str, conjunto, config: cfg.Config, tam: int
     return fase1, fase2
 
 
+def entrenar_receta(arquitectura: str, estrategia: str, conjunto, config: cfg.Config):
+    """Entrena una estrategia con las funciones de la comparativa; devuelve (red, tamaño, Resultado) (cuaderno 08)."""
+    if estrategia == "desde_cero":
+        tam = config.tam_para(TAM_DESDE_CERO)
+        return ARQ_DESDE_CERO, tam, entrenar_desde_cero(conjunto, config, tam)
+    nombre = arquitecturas.obtener(arquitectura).nombre
+    tam = config.tam_para(arquitecturas.obtener(nombre).tam_defecto)
+    fase1, fase2 = extraccion_y_ajuste_fino(nombre, conjunto, config, tam, ajuste_fino=estrategia == "fine_tuning")
+    return nombre, tam, fase2 or fase1
+
+
 @contextlib.contextmanager
 def _silencio(activo: bool):
     """Manda las líneas por época de `fit` a absl (ocultas) para dejar solo la línea de progreso."""
