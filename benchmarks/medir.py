@@ -350,7 +350,11 @@ def main(argv=None) -> int:
         return 0
     inicio = time.perf_counter()
     config = cfg.obtener_config(args.modo)
-    conjunto = datos.cargar_datos(config)
+    try:
+        conjunto = datos.cargar_datos(config)
+    except (datos.DatosNoDisponibles, datos.DatosInvalidos) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
     resultados = {"maquina": contexto(config, conjunto, args.repeticiones), "cache": {}, "rendimiento": {}}
     print(f"Modo {config.modo}: {resultados['maquina']['imagenes_entrenamiento']} imágenes de entrenamiento.")
     for nombre in args.arquitecturas:
