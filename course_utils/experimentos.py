@@ -731,7 +731,12 @@ def grafico_tiempo(filas: list[dict], ax=None, titulo: str = "Exactitud frente a
             )
     _eje_log(ax, [f["segundos_total"] for f in filas])
     _linea_azar(ax, filas)
-    ax.set_xlabel("tiempo de entrenamiento (s, escala logarítmica)")
+    return _rematar_exactitud(ax, "tiempo de entrenamiento (s, escala logarítmica)", titulo)
+
+
+def _rematar_exactitud(ax, eje_x: str, titulo: str):
+    """Ejes, título y leyenda comunes a las gráficas de exactitud en prueba."""
+    ax.set_xlabel(eje_x)
     ax.set_ylabel("exactitud en prueba")
     ax.set_ylim(0, 1.05)
     ax.set_title(titulo)
@@ -767,13 +772,7 @@ def grafico_curva(puntos: list[dict], ax=None, titulo: str = "Curva de datos: ex
         )
     _eje_log(ax, [p["imagenes_reales_por_clase"] for p in puntos])
     _linea_azar(ax, [{"clases": p.get("clases")} for p in puntos])
-    ax.set_xlabel("imágenes de entrenamiento por clase (escala logarítmica)")
-    ax.set_ylabel("exactitud en prueba")
-    ax.set_ylim(0, 1.05)
-    ax.set_title(titulo)
-    ax.legend(fontsize=8, loc="upper left")
-    ax.figure.tight_layout()
-    return ax
+    return _rematar_exactitud(ax, "imágenes de entrenamiento por clase (escala logarítmica)", titulo)
 
 
 # --- Conclusiones a partir de los números --------------------------------------------------------
