@@ -231,15 +231,19 @@ def cargar_imagen(ruta: str | Path, tam: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Image.open(ruta) as img:
-            img = ImageOps.exif_transpose(img)
-            if img.mode in ("I", "I;16", "I;16B", "F"):
-                arr = np.asarray(img, dtype=np.float32)
-                img = Image.fromarray((arr * (255.0 / max(float(arr.max()), 1.0))).astype(np.uint8))
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                img = img.convert("RGBA")
-                fondo = Image.new("RGBA", img.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(fondo, img)
-            img = img.convert("RGB").resize((tam, tam), Image.BILINEAR)
+            return a_rgb(ImageOps.exif_transpose(img), tam)
+
+
+def a_rgb(img: Image.Image, tam: int) -> np.ndarray:
+    """Una imagen PIL en cualquier modo, como RGB uint8 de `tam`×`tam` con la transparencia sobre blanco (cuaderno 08)."""
+    if img.mode in ("I", "I;16", "I;16B", "F"):
+        arr = np.asarray(img, dtype=np.float32)
+        img = Image.fromarray((arr * (255.0 / max(float(arr.max()), 1.0))).astype(np.uint8))
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        img = img.convert("RGBA")
+        fondo = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(fondo, img)
+    img = img.convert("RGB").resize((tam, tam), Image.BILINEAR)
     return np.asarray(img, dtype=np.uint8)
 
 

@@ -174,13 +174,7 @@ def _ajustar(imagen: np.ndarray, tam: int) -> np.ndarray:
         imagen = np.stack([imagen] * 3, axis=-1)
     if imagen.ndim != 3 or imagen.shape[-1] not in (3, 4):
         raise ValueError(f"Se esperaba una imagen (alto, ancho, 3) y llegó una matriz de forma {imagen.shape}.")
-    img = Image.fromarray(imagen.astype(np.uint8))
-    if img.mode == "RGBA":
-        fondo = Image.new("RGBA", img.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(fondo, img).convert("RGB")
-    if img.size != (tam, tam):
-        img = img.resize((tam, tam), Image.BILINEAR)
-    return np.asarray(img, dtype=np.uint8)
+    return datos.a_rgb(Image.fromarray(imagen.astype(np.uint8)), tam)
 
 
 def _prediccion(archivo, probs: np.ndarray, clases: list[str]) -> dict:
