@@ -1,4 +1,4 @@
-"""Línea de órdenes del curso: `python -m course_utils ORDEN ...` (README)."""
+"""Línea de órdenes del curso: `python -m course_utils ORDEN ...`."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def _predecir(args) -> int:
 
 
 def construir_parser() -> argparse.ArgumentParser:
-    """Define las órdenes y sus opciones (README)."""
+    """Define las órdenes y sus opciones."""
     p = argparse.ArgumentParser(prog="python -m course_utils", description="Herramientas del curso.")
     sub = p.add_subparsers(dest="orden", required=True)
     modos = ("rapido", "clase", "completo")
@@ -147,7 +147,7 @@ def construir_parser() -> argparse.ArgumentParser:
     x.add_argument("--carpeta", default=None, help="carpeta de imágenes propia en lugar de las flores")
     x.set_defaults(funcion=_experimentos)
 
-    n = sub.add_parser("entrenar", help="entrena con tu carpeta de imágenes y exporta un .keras (cuaderno 08)")
+    n = sub.add_parser("entrenar", help="entrena con tu carpeta de imágenes y exporta un .keras")
     n.add_argument("ruta", help="carpeta RUTA/<clase>/* o RUTA/train|validation/<clase>/*")
     n.add_argument("--arquitectura", default="mobilenet_v2", help="red base (se ignora con desde_cero)")
     n.add_argument("--estrategia", choices=("desde_cero", "extraccion", "fine_tuning"), default="fine_tuning")
@@ -157,7 +157,7 @@ def construir_parser() -> argparse.ArgumentParser:
     n.add_argument("--sobrescribir", action="store_true", help="permite reemplazar un MODELO.keras existente")
     n.set_defaults(funcion=_entrenar)
 
-    r = sub.add_parser("predecir", help="predice una imagen o una carpeta con un .keras exportado (cuaderno 08)")
+    r = sub.add_parser("predecir", help="predice una imagen o una carpeta con un .keras exportado")
     r.add_argument("modelo", help="archivo MODELO.keras exportado por el curso")
     r.add_argument("ruta", help="una imagen o una carpeta de imágenes")
     r.set_defaults(funcion=_predecir)
@@ -166,7 +166,7 @@ def construir_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Punto de entrada de `python -m course_utils` (README)."""
+    """Punto de entrada de `python -m course_utils`."""
     args = construir_parser().parse_args(argv)
     return args.funcion(args)
 

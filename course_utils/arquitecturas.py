@@ -1,4 +1,4 @@
-"""Registro de las siete redes, resolución de pesos preentrenados y congelación por bloques (cuaderno 03)."""
+"""Registro de las siete redes, resolución de pesos preentrenados y congelación por bloques."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _APPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
 @dataclasses.dataclass(frozen=True)
 class Arquitectura:
-    """Ficha de una red: constructor, preprocesado, tamaños, artículo y pesos (cuaderno 03)."""
+    """Ficha de una red: constructor, preprocesado, tamaños, artículo y pesos."""
 
     nombre: str
     titulo: str
@@ -107,11 +107,11 @@ NOMBRES = tuple(REGISTRO)
 
 
 class PesosNoDisponibles(RuntimeError):
-    """No hay pesos locales ni red fuera del modo rápido; el mensaje explica el arreglo (cuaderno 03)."""
+    """No hay pesos locales ni red fuera del modo rápido; el mensaje explica el arreglo."""
 
 
 def obtener(nombre: str) -> Arquitectura:
-    """Devuelve la ficha de una red o un error que lista los nombres válidos (cuaderno 03)."""
+    """Devuelve la ficha de una red o un error que lista los nombres válidos."""
     clave = nombre.strip().lower().replace("-", "_")
     if clave not in REGISTRO:
         raise ValueError(
@@ -122,7 +122,7 @@ def obtener(nombre: str) -> Arquitectura:
 
 
 def comprobar_tam(arq: Arquitectura, tam: int) -> None:
-    """Error claro si la imagen es menor que el tamaño mínimo de la red (cuaderno 03)."""
+    """Error claro si la imagen es menor que el tamaño mínimo de la red."""
     if tam < arq.tam_minimo:
         raise ValueError(
             f"{arq.titulo} necesita imágenes de al menos {arq.tam_minimo}x{arq.tam_minimo} px y se "
@@ -151,7 +151,7 @@ def _cargar_local(arq: Arquitectura, ruta: Path, tam: int) -> keras.Model:
 def cargar_base(
     nombre: str, pesos: str | Path | None = "imagenet", tam: int | None = None, config: Config | None = None
 ) -> tuple[keras.Model, str]:
-    """Base convolucional sin cabeza y el origen de sus pesos: local, imagenet o aleatorios (cuaderno 03).
+    """Base convolucional sin cabeza y el origen de sus pesos: local, imagenet o aleatorios.
 
     Orden: 1) el archivo con el nombre de Keras en CURSO_PESOS_DIR, cargado por ruta;
     2) la caché de Keras o la descarga; 3) en modo rápido, inicialización aleatoria con aviso.
@@ -193,7 +193,7 @@ def _sin_pesos(arq: Arquitectura, tam: int, config: Config, exc: Exception) -> k
 
 
 def indice_de_punto(base: keras.Model, punto: str) -> int:
-    """Índice de la primera capa del bloque `punto` (p. ej. «block5» o «mixed9») (cuaderno 05).
+    """Índice de la primera capa del bloque `punto` (p. ej. «block5» o «mixed9»).
 
     En InceptionV3 los bloques terminan en una concatenación llamada `mixedN`, así que el
     bloque `mixed9` empieza justo después de la capa `mixed8`.
@@ -208,7 +208,7 @@ def indice_de_punto(base: keras.Model, punto: str) -> int:
 
 
 def descongelar_desde(base: keras.Model, punto: str, congelar_bn: bool = True) -> int:
-    """Descongela desde `punto` hasta el final; BatchNorm sigue congelada. Devuelve cuántas capas entrenan (cuaderno 05)."""
+    """Descongela desde `punto` hasta el final; BatchNorm sigue congelada. Devuelve cuántas capas entrenan."""
     inicio = indice_de_punto(base, punto)
     base.trainable = True
     for i, capa in enumerate(base.layers):
@@ -218,7 +218,7 @@ def descongelar_desde(base: keras.Model, punto: str, congelar_bn: bool = True) -
 
 
 def descargar_pesos(destino: Path, nombres=NOMBRES) -> list[Path]:
-    """Descarga los pesos sin cabeza con sus nombres de Keras a una carpeta para CURSO_PESOS_DIR (cuaderno 00)."""
+    """Descarga los pesos sin cabeza con sus nombres de Keras a una carpeta para CURSO_PESOS_DIR."""
     rutas = []
     for nombre in nombres:
         arq = obtener(nombre)
@@ -234,7 +234,7 @@ _PATRON_BLOQUE = re.compile(r"^(block_?\d+|conv\d+|fire\d+|mixed\d+)(?:_|$)")
 
 
 def bloques_desde_arriba(base: keras.Model) -> list[str]:
-    """Nombres de los bloques de la base, del más alto al más bajo: `[:n]` son los n que se descongelan (cuaderno 05)."""
+    """Nombres de los bloques de la base, del más alto al más bajo: `[:n]` son los n que se descongelan."""
     bloques = []
     for capa in base.layers:
         coincidencia = _PATRON_BLOQUE.match(capa.name)

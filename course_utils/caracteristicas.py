@@ -1,4 +1,4 @@
-"""Características de una base congelada: extraerlas una vez, proyectarlas y buscar vecinos (cuaderno 03)."""
+"""Características de una base congelada: extraerlas una vez, proyectarlas y buscar vecinos."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 
 def extraer(base, ds) -> tuple[np.ndarray, np.ndarray]:
-    """Pasa un `tf.data` de (imagen preprocesada, etiqueta) por la base congelada; devuelve (X, y) (cuaderno 03).
+    """Pasa un `tf.data` de (imagen preprocesada, etiqueta) por la base congelada; devuelve (X, y).
 
     Si la base devuelve mapas de activación (lote, alto, ancho, canales), se promedian en el espacio
     (lo mismo que `GlobalAveragePooling2D`), así que cada imagen queda en un vector.
@@ -15,7 +15,7 @@ def extraer(base, ds) -> tuple[np.ndarray, np.ndarray]:
 
 
 def extraer_mapas(base, ds) -> tuple[np.ndarray, np.ndarray]:
-    """Como `extraer`, pero conserva los mapas de activación (n, alto, ancho, canales) sin promediar (cuaderno 04)."""
+    """Como `extraer`, pero conserva los mapas de activación (n, alto, ancho, canales) sin promediar."""
     return _pasar_por_base(base, ds, promediar=False)
 
 
@@ -33,14 +33,14 @@ def _pasar_por_base(base, ds, promediar: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def proyeccion_2d(x: np.ndarray) -> np.ndarray:
-    """Proyecta los vectores en sus dos componentes principales (PCA con NumPy) (cuaderno 03)."""
+    """Proyecta los vectores en sus dos componentes principales (PCA con NumPy)."""
     centrados = x - x.mean(axis=0, keepdims=True)
     _, _, vt = np.linalg.svd(centrados, full_matrices=False)
     return centrados @ vt[:2].T
 
 
 def vecinos_cercanos(x: np.ndarray, consulta: int, k: int = 5) -> np.ndarray:
-    """Índices de las `k` imágenes más parecidas a la de `consulta` por similitud coseno (cuaderno 03)."""
+    """Índices de las `k` imágenes más parecidas a la de `consulta` por similitud coseno."""
     normalizados = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     similitud = normalizados @ normalizados[consulta]
     similitud[consulta] = -np.inf
@@ -48,13 +48,13 @@ def vecinos_cercanos(x: np.ndarray, consulta: int, k: int = 5) -> np.ndarray:
 
 
 def separabilidad(x: np.ndarray, y: np.ndarray) -> float:
-    """Exactitud del vecino más cercano (dejando fuera la propia imagen): cuánto agrupan las clases (cuaderno 03)."""
+    """Exactitud del vecino más cercano (dejando fuera la propia imagen): cuánto agrupan las clases."""
     aciertos = [y[vecinos_cercanos(x, i, 1)[0]] == y[i] for i in range(len(y))]
     return float(np.mean(aciertos))
 
 
 def datasets_de_caracteristicas(particiones, lote: int, semilla: int = 0):
-    """Convierte tres pares (X, y) en memoria en los `tf.data` de entrenamiento, validación y prueba (cuaderno 04).
+    """Convierte tres pares (X, y) en memoria en los `tf.data` de entrenamiento, validación y prueba.
 
     Solo se baraja el de entrenamiento. Las características ya están calculadas, así que aquí no
     puede haber aumento de datos: cada época ve exactamente los mismos vectores.
@@ -81,11 +81,11 @@ def datasets_de_caracteristicas(particiones, lote: int, semilla: int = 0):
     return tuple(salida)
 
 
-# --- Filtros y búsqueda por similitud (cuaderno 03) -------------------------------------------
+# --- Filtros y búsqueda por similitud -------------------------------------------
 
 
 def mosaico_filtros(kernel, columnas: int = 8, maximo: int = 32, escala: int = 8, bgr: bool = False) -> np.ndarray:
-    """Mosaico RGB uint8 de los filtros de la primera convolución, cada uno normalizado a 0-255 (cuaderno 03).
+    """Mosaico RGB uint8 de los filtros de la primera convolución, cada uno normalizado a 0-255.
 
     `kernel` tiene forma (alto, ancho, 3, filtros). Con `bgr=True` se invierten los canales, porque las
     redes de preprocesado «caffe» (VGG, ResNet50, SqueezeNet) reciben las imágenes en orden BGR.
@@ -110,7 +110,7 @@ def mosaico_filtros(kernel, columnas: int = 8, maximo: int = 32, escala: int = 8
 
 
 def precision_vecinos(x: np.ndarray, y: np.ndarray, k: int = 5) -> float:
-    """Fracción media de los `k` vecinos más cercanos de cada imagen que son de su misma clase (cuaderno 03)."""
+    """Fracción media de los `k` vecinos más cercanos de cada imagen que son de su misma clase."""
     if not 1 <= k < len(y):
         raise ValueError(f"k={k} vecinos no es válido con {len(y)} imágenes: usa un k entre 1 y {len(y) - 1}.")
     return float(np.mean([np.mean(y[vecinos_cercanos(x, i, k)] == y[i]) for i in range(len(y))]))

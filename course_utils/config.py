@@ -1,4 +1,4 @@
-"""Modos de ejecución, rutas y semillas del curso (cuaderno 00)."""
+"""Modos de ejecución, rutas y semillas del curso."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ SEMILLA_DEFECTO = 42
 
 @dataclasses.dataclass(frozen=True)
 class Modo:
-    """Presupuesto de un modo: imágenes, tamaño, épocas y lote (cuaderno 00)."""
+    """Presupuesto de un modo: imágenes, tamaño, épocas y lote."""
 
     nombre: str
     descripcion: str
@@ -62,7 +62,7 @@ MODO_DEFECTO = "clase"
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Ajustes efectivos de una ejecución: modo, presupuesto y rutas (cuaderno 00)."""
+    """Ajustes efectivos de una ejecución: modo, presupuesto y rutas."""
 
     modo: str
     imagenes_por_clase: int | None
@@ -77,16 +77,16 @@ class Config:
 
     @property
     def rapido(self) -> bool:
-        """Indica si los resultados son solo orientativos (cuaderno 00)."""
+        """Indica si los resultados son solo orientativos."""
         return self.modo == "rapido"
 
     def tam_para(self, tam_defecto: int) -> int:
-        """Devuelve el tamaño de imagen del modo o el nativo de la red (cuaderno 03)."""
+        """Devuelve el tamaño de imagen del modo o el nativo de la red."""
         return self.tam_imagen or tam_defecto
 
 
 def resolver_modo(modo: str | None = None) -> str:
-    """Elige el modo: el argumento, después CURSO_MODO y por último el de portátil (cuaderno 00)."""
+    """Elige el modo: el argumento, después CURSO_MODO y por último el de portátil."""
     elegido = (modo or os.environ.get("CURSO_MODO") or MODO_DEFECTO).strip().lower()
     elegido = elegido.replace("á", "a")
     if elegido not in MODOS:
@@ -113,7 +113,7 @@ def obtener_config(
     imagenes_por_clase: int | None = None,
     lote: int | None = None,
 ) -> Config:
-    """Construye la configuración a partir del modo y de la celda `parameters` (cuaderno 00)."""
+    """Construye la configuración a partir del modo y de la celda `parameters`."""
     base = MODOS[resolver_modo(modo)]
     return Config(
         modo=base.nombre,
@@ -130,7 +130,7 @@ def obtener_config(
 
 
 def fijar_semillas(semilla: int = SEMILLA_DEFECTO) -> None:
-    """Fija las semillas de Python, NumPy, TensorFlow y Keras (cuaderno 00)."""
+    """Fija las semillas de Python, NumPy, TensorFlow y Keras."""
     import keras
 
     random.seed(semilla)
@@ -139,7 +139,7 @@ def fijar_semillas(semilla: int = SEMILLA_DEFECTO) -> None:
 
 
 def describir(config: Config) -> str:
-    """Resume en español el modo y de dónde saldrán datos y pesos (cuaderno 00)."""
+    """Resume en español el modo y de dónde saldrán datos y pesos."""
     modo = MODOS[config.modo]
     lineas = [
         f"Modo: {config.modo} — {modo.descripcion}",

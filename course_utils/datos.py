@@ -1,4 +1,4 @@
-"""Obtención de los datos (flores, demostración o propios) y canalizaciones `tf.data` (cuaderno 01)."""
+"""Obtención de los datos (flores, demostración o propios) y canalizaciones `tf.data`."""
 
 from __future__ import annotations
 
@@ -24,12 +24,12 @@ SEMILLA_PARTICION = 0
 
 
 class DatosNoDisponibles(RuntimeError):
-    """No hay datos locales ni red: el mensaje explica cómo prepararlos (cuaderno 00)."""
+    """No hay datos locales ni red: el mensaje explica cómo prepararlos."""
 
 
 @dataclasses.dataclass
 class Conjunto:
-    """Datos listos para entrenar: clases, particiones y de dónde salieron (cuaderno 01)."""
+    """Datos listos para entrenar: clases, particiones y de dónde salieron."""
 
     raiz: Path
     clases: list[str]
@@ -38,17 +38,17 @@ class Conjunto:
     informe: Informe | None = None
 
     def rutas_y_etiquetas(self, nombre: str) -> tuple[list[Path], np.ndarray]:
-        """Devuelve las rutas y las etiquetas enteras de una partición (cuaderno 01)."""
+        """Devuelve las rutas y las etiquetas enteras de una partición."""
         imgs = self.particiones[nombre]
         indice = {c: i for i, c in enumerate(self.clases)}
         return [i.ruta for i in imgs], np.array([indice[i.clase] for i in imgs], dtype=np.int32)
 
     def conteos(self) -> dict[str, dict[str, int]]:
-        """Cuenta imágenes por partición y clase (cuaderno 01)."""
+        """Cuenta imágenes por partición y clase."""
         return {n: dict(Counter(i.clase for i in imgs)) for n, imgs in self.particiones.items()}
 
     def resumen(self) -> str:
-        """Tabla de texto con las imágenes por clase en cada partición (cuaderno 01)."""
+        """Tabla de texto con las imágenes por clase en cada partición."""
         conteos = self.conteos()
         cab = f"{'clase':<14}" + "".join(f"{n:>15}" for n in conteos)
         filas = [f"{c:<14}" + "".join(f"{conteos[n].get(c, 0):>15}" for n in conteos) for c in self.clases]
@@ -56,7 +56,7 @@ class Conjunto:
         return "\n".join([f"Datos: {self.origen} ({self.raiz})", cab, *filas, total])
 
     def datasets(self, tam: int, lote: int, preprocesado=None, aumento=None, semilla: int = 0):
-        """Crea los `tf.data` de entrenamiento, validación y prueba (cuaderno 01)."""
+        """Crea los `tf.data` de entrenamiento, validación y prueba."""
         salida = []
         for nombre in particion.PARTICIONES:
             rutas, etiquetas = self.rutas_y_etiquetas(nombre)
@@ -87,7 +87,7 @@ def _candidatas_flores(config: Config) -> list[Path]:
 
 
 def verificar_flores(ruta: Path) -> None:
-    """Compara la carpeta de flores con el manifiesto oficial de clases, nombres y conteos (cuaderno 01)."""
+    """Compara la carpeta de flores con el manifiesto oficial de clases, nombres y conteos."""
     esperados = {a for a, _, _ in particion.leer_manifiesto(MANIFIESTO_FLORES)}
     presentes = {
         p.relative_to(ruta).as_posix() for clase in CONTEOS_FLORES for p in (ruta / clase).glob("*") if p.is_file()
@@ -107,7 +107,7 @@ def verificar_flores(ruta: Path) -> None:
 
 
 def descargar_flores(destino_dir: Path) -> Path:
-    """Descarga el `flower_photos.tgz` oficial con `keras.utils.get_file`, lo extrae y lo verifica (cuaderno 00)."""
+    """Descarga el `flower_photos.tgz` oficial con `keras.utils.get_file`, lo extrae y lo verifica."""
     import keras
 
     destino_dir = Path(destino_dir)
@@ -130,7 +130,7 @@ def descargar_flores(destino_dir: Path) -> Path:
 
 
 def localizar_flores(config: Config, descargar: bool = True) -> Path:
-    """Busca tf_flowers en CURSO_DATOS_DIR, en `data/` y en la caché; si no, la descarga (cuaderno 01)."""
+    """Busca tf_flowers en CURSO_DATOS_DIR, en `data/` y en la caché; si no, la descarga."""
     for candidata in _candidatas_flores(config):
         if (candidata / "daisy").is_dir():
             verificar_flores(candidata)
@@ -158,7 +158,7 @@ def _imagenes_manifiesto(raiz: Path) -> dict[str, list[Imagen]]:
 
 
 def cargar_flores(config: Config) -> Conjunto:
-    """Carga tf_flowers con la partición del manifiesto y el tamaño del modo; en rápido, cae a la demo (cuaderno 01)."""
+    """Carga tf_flowers con la partición del manifiesto y el tamaño del modo; en rápido, cae a la demo."""
     try:
         raiz = localizar_flores(config)
     except DatosNoDisponibles as exc:
@@ -182,7 +182,7 @@ def _reducir(particiones: dict[str, list[Imagen]], config: Config) -> dict[str, 
 
 
 def cargar_demo(config: Config, motivo: str = "") -> Conjunto:
-    """Genera (si hace falta) y carga el conjunto sintético de frutas, con un aviso visible (cuaderno 00)."""
+    """Genera (si hace falta) y carga el conjunto sintético de frutas, con un aviso visible."""
     from course_utils import demo
 
     carpeta = _carpeta_escribible(config.datos_dir) / "demo_frutas"
@@ -200,7 +200,7 @@ def cargar_demo(config: Config, motivo: str = "") -> Conjunto:
 
 
 def cargar_carpeta(raiz: str | Path, config: Config, minimo_por_clase: int | None = None) -> Conjunto:
-    """Inspecciona y parte una carpeta propia en cualquiera de las dos estructuras (cuaderno 08)."""
+    """Inspecciona y parte una carpeta propia en cualquiera de las dos estructuras."""
     kwargs = {} if minimo_por_clase is None else {"minimo_por_clase": minimo_por_clase}
     informe = inspeccionar(raiz, **kwargs)
     if not informe.utilizable:
@@ -210,7 +210,7 @@ def cargar_carpeta(raiz: str | Path, config: Config, minimo_por_clase: int | Non
 
 
 def cargar_datos(config: Config, carpeta: str | Path | None = None) -> Conjunto:
-    """Punto de entrada de los cuadernos: flores por defecto o una carpeta propia (cuaderno 01)."""
+    """Punto de entrada de los cuadernos: flores por defecto o una carpeta propia."""
     return cargar_carpeta(carpeta, config) if carpeta else cargar_flores(config)
 
 
@@ -227,7 +227,7 @@ def generar_manifiesto_flores(raiz: Path, destino: Path = MANIFIESTO_FLORES) -> 
 
 
 def cargar_imagen(ruta: str | Path, tam: int) -> np.ndarray:
-    """Lee cualquier imagen admitida como RGB uint8 de `tam`×`tam` (gris, CMYK, paleta, RGBA, 16 bits) (cuaderno 01)."""
+    """Lee cualquier imagen admitida como RGB uint8 de `tam`×`tam` (gris, CMYK, paleta, RGBA, 16 bits)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Image.open(ruta) as img:
@@ -235,7 +235,7 @@ def cargar_imagen(ruta: str | Path, tam: int) -> np.ndarray:
 
 
 def a_rgb(img: Image.Image, tam: int) -> np.ndarray:
-    """Una imagen PIL en cualquier modo, como RGB uint8 de `tam`×`tam` con la transparencia sobre blanco (cuaderno 08)."""
+    """Una imagen PIL en cualquier modo, como RGB uint8 de `tam`×`tam` con la transparencia sobre blanco."""
     if img.mode in ("I", "I;16", "I;16B", "F"):
         arr = np.asarray(img, dtype=np.float32)
         img = Image.fromarray((arr * (255.0 / max(float(arr.max()), 1.0))).astype(np.uint8))
@@ -248,7 +248,7 @@ def a_rgb(img: Image.Image, tam: int) -> np.ndarray:
 
 
 def crear_dataset(rutas, etiquetas, tam: int, lote: int, preprocesado=None, aumento=None, barajar=False, semilla=0):
-    """Canalización: decodificar, redimensionar, caché, barajar, lote, aumento, preprocesado y prefetch (cuaderno 01)."""
+    """Canalización: decodificar, redimensionar, caché, barajar, lote, aumento, preprocesado y prefetch."""
     import tensorflow as tf
 
     def leer(ruta, etiqueta):
@@ -269,7 +269,7 @@ def crear_dataset(rutas, etiquetas, tam: int, lote: int, preprocesado=None, aume
 
 
 def bloque_aumento(volteo=True, rotacion=0.1, zoom=0.1, contraste=0.1, semilla=None):
-    """Bloque reutilizable de aumento de datos: volteo, rotación, zoom y contraste (cuaderno 01)."""
+    """Bloque reutilizable de aumento de datos: volteo, rotación, zoom y contraste."""
     import keras
 
     capas = [keras.layers.RandomFlip("horizontal", seed=semilla)] if volteo else []
@@ -283,7 +283,7 @@ def bloque_aumento(volteo=True, rotacion=0.1, zoom=0.1, contraste=0.1, semilla=N
 
 
 def creditos_fotos(raiz: Path) -> dict[str, str]:
-    """Lee de `LICENSE.txt` el autor CC-BY 2.0 de cada foto de tf_flowers (cuaderno 01)."""
+    """Lee de `LICENSE.txt` el autor CC-BY 2.0 de cada foto de tf_flowers."""
     licencia = Path(raiz) / "LICENSE.txt"
     if not licencia.is_file():
         return {}

@@ -1,4 +1,4 @@
-"""Conjunto sintético de frutas, determinista, para que el curso funcione sin red ni copias locales (cuaderno 00).
+"""Conjunto sintético de frutas, determinista, para que el curso funcione sin red ni copias locales.
 
 No sustituye a las fotos reales: existe solo para que los cuadernos y las pruebas se ejecuten
 en cualquier máquina. Las cifras de las lecciones salen de tf_flowers.
@@ -114,7 +114,7 @@ def _imagen(semilla: int, indice_clase: int, indice: int, clase: str, tam: int) 
 
 
 def generar_demo(destino: str | Path, imagenes_por_clase: int = 60, tam: int = 128, semilla: int = 0) -> Path:
-    """Genera el conjunto de demostración `destino/<clase>/*.jpg` o reutiliza uno idéntico (cuaderno 00).
+    """Genera el conjunto de demostración `destino/<clase>/*.jpg` o reutiliza uno idéntico.
 
     Nunca borra ni sobrescribe archivos ajenos: escribe en una carpeta temporal y la renombra al final.
     """

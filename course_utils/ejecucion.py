@@ -1,4 +1,4 @@
-"""Ejecución sin interfaz de los cuadernos con papermill, con progreso y resumen (README)."""
+"""Ejecución sin interfaz de los cuadernos con papermill, con progreso y resumen."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ CARPETA_SALIDA = RAIZ_PROYECTO / "build"
 
 
 def listar_cuadernos(todos: bool = False, carpeta: Path = CARPETA_CUADERNOS) -> list[Path]:
-    """Cuadernos del curso en orden; con `todos`, también ejercicios y soluciones (README)."""
+    """Cuadernos del curso en orden; con `todos`, también ejercicios y soluciones."""
     principales = sorted(carpeta.glob("[0-9][0-9]_*.ipynb"))
     if not todos:
         return principales
@@ -22,7 +22,7 @@ def listar_cuadernos(todos: bool = False, carpeta: Path = CARPETA_CUADERNOS) -> 
 
 
 def ejecutar_cuaderno(cuaderno: Path, modo: str, salida_dir: Path = CARPETA_SALIDA, parametros=None) -> Path:
-    """Ejecuta un cuaderno con papermill en su carpeta y guarda la copia ejecutada en `build/` (README)."""
+    """Ejecuta un cuaderno con papermill en su carpeta y guarda la copia ejecutada en `build/`."""
     import papermill
 
     relativa = cuaderno.relative_to(CARPETA_CUADERNOS) if cuaderno.is_relative_to(CARPETA_CUADERNOS) else cuaderno.name
@@ -57,7 +57,7 @@ def _errores_inesperados(destino: Path) -> int:
 
 
 def ejecutar_curso(modo: str, todos: bool = False, filtro: str = "") -> int:
-    """Ejecuta todos los cuadernos, muestra el progreso y un resumen de tiempo y estado (README)."""
+    """Ejecuta todos los cuadernos, muestra el progreso y un resumen de tiempo y estado."""
     modo = resolver_modo(modo)
     cuadernos = [c for c in listar_cuadernos(todos) if filtro in c.name]
     resumen = []

@@ -1,4 +1,4 @@
-"""Una sola función de entrenar y evaluar para todas las estrategias, con registro de resultados (cuaderno 02)."""
+"""Una sola función de entrenar y evaluar para todas las estrategias, con registro de resultados."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ ESTRATEGIAS = ("desde_cero", "extraccion", "extraccion_rapida", "fine_tuning")
 
 @dataclasses.dataclass
 class Historial:
-    """Curvas de una o varias fases de entrenamiento, con su tiempo y sus fronteras (cuaderno 02)."""
+    """Curvas de una o varias fases de entrenamiento, con su tiempo y sus fronteras."""
 
     metricas: dict[str, list[float]]
     segundos: float
@@ -28,11 +28,11 @@ class Historial:
 
     @property
     def epocas(self) -> int:
-        """Número total de épocas entrenadas (cuaderno 02)."""
+        """Número total de épocas entrenadas."""
         return len(self.metricas.get("loss", []))
 
     def unir(self, siguiente: "Historial") -> "Historial":
-        """Encadena otra fase y marca la frontera entre ambas (cuaderno 05)."""
+        """Encadena otra fase y marca la frontera entre ambas."""
         claves = set(self.metricas) | set(siguiente.metricas)
         metricas = {k: self.metricas.get(k, []) + siguiente.metricas.get(k, []) for k in claves}
         picos = [m for m in (self.memoria_pico_mb, siguiente.memoria_pico_mb) if m is not None]
@@ -45,7 +45,7 @@ class Historial:
 
 @dataclasses.dataclass
 class Resultado:
-    """Lo que devuelve `entrenar_y_evaluar`: el registro guardado, el historial y el modelo (cuaderno 02)."""
+    """Lo que devuelve `entrenar_y_evaluar`: el registro guardado, el historial y el modelo."""
 
     registro: dict
     historial: Historial
@@ -53,12 +53,12 @@ class Resultado:
 
 
 def preparar_datasets(conjunto: Conjunto, config: Config, tam: int, preprocesado=None, aumento=None):
-    """Los tres `tf.data` de un conjunto con el lote y la semilla de la configuración (cuaderno 02)."""
+    """Los tres `tf.data` de un conjunto con el lote y la semilla de la configuración."""
     return conjunto.datasets(tam, config.lote, preprocesado=preprocesado, aumento=aumento, semilla=config.semilla)
 
 
 def entrenar(modelo, ds_entrenamiento, ds_validacion, epocas: int, paciencia: int = 3, verbose: int = 2) -> Historial:
-    """Entrena con parada temprana y restaura los mejores pesos; no toca la prueba (cuaderno 02)."""
+    """Entrena con parada temprana y restaura los mejores pesos; no toca la prueba."""
     parada = keras.callbacks.EarlyStopping(monitor="val_loss", patience=paciencia, restore_best_weights=True)
     with medicion.MedidorMemoria() as memoria, medicion.Cronometro() as reloj:
         historia = modelo.fit(
@@ -103,7 +103,7 @@ def entrenar_y_evaluar(
     etiqueta: str = "",
     registrar: bool = True,
 ) -> Resultado:
-    """Entrena, restaura los mejores pesos, evalúa la prueba una sola vez y registra el resultado (cuaderno 02).
+    """Entrena, restaura los mejores pesos, evalúa la prueba una sola vez y registra el resultado.
 
     Todas las estrategias pasan por aquí: mismas particiones, mismo presupuesto de épocas y
     mismos callbacks. `fase_previa` suma la fase 1 del ajuste fino al tiempo y a las curvas.
@@ -153,7 +153,7 @@ def entrenar_y_evaluar(
 
 
 def compilar(modelo: keras.Model, tasa: float = 1e-3) -> keras.Model:
-    """Compila con Adam, entropía cruzada dispersa y exactitud (cuaderno 02)."""
+    """Compila con Adam, entropía cruzada dispersa y exactitud."""
     modelo.compile(
         optimizer=keras.optimizers.Adam(tasa), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )

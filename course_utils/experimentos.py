@@ -1,4 +1,4 @@
-"""Comparación controlada: rejilla estrategias × redes, curva de datos e informe (cuaderno 06).
+"""Comparación controlada: rejilla estrategias × redes, curva de datos e informe.
 
 Cada celda de la rejilla pasa por `entrenamiento.entrenar_y_evaluar`, con las mismas particiones,
 la misma semilla y el mismo presupuesto de épocas. Las tres estrategias son las de los cuadernos
@@ -69,12 +69,12 @@ CLAVE_CELDA = (
 
 
 def escalar(x):
-    """Preprocesado de la CNN desde cero: píxeles de 0-255 a 0-1 (cuadernos 02 y 06)."""
+    """Preprocesado de la CNN desde cero: píxeles de 0-255 a 0-1."""
     return x / 255.0
 
 
 def construir_desde_cero(n_clases: int, tam: int, dropout: float = 0.5) -> keras.Model:
-    """CNN compacta del cuaderno 02: bloques conv + pooling, GAP, dropout y softmax (cuaderno 06)."""
+    """CNN compacta del cuaderno 02: bloques conv + pooling, GAP, dropout y softmax."""
     entrada = keras.Input((tam, tam, 3))
     x = entrada
     for filtros in (32, 64, 128, 128):
@@ -87,11 +87,11 @@ def construir_desde_cero(n_clases: int, tam: int, dropout: float = 0.5) -> keras
 
 
 def construir_extraccion(base: keras.Model, n_clases: int, tam: int, dropout: float = 0.2) -> keras.Model:
-    """Base congelada llamada con training=False + GAP + Dropout + Dense, como en el cuaderno 04 (cuaderno 06)."""
+    """Base congelada llamada con training=False + GAP + Dropout + Dense, como en el cuaderno 04."""
     base.trainable = False
     entrada = keras.Input((tam, tam, 3))
     # training=False: BatchNorm en inferencia mientras la base está congelada. En Keras 3.15, al descongelar,
-    # `fit` lo anula (cuaderno 04); por eso `descongelar_desde` deja además las BatchNorm con trainable=False.
+    # `fit` lo anula; por eso `descongelar_desde` deja además las BatchNorm con trainable=False.
     x = base(entrada, training=False)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(dropout)(x)
@@ -104,7 +104,7 @@ def construir_extraccion(base: keras.Model, n_clases: int, tam: int, dropout: fl
 
 @dataclasses.dataclass(frozen=True)
 class Celda:
-    """Una combinación de la rejilla: red, estrategia, imágenes por clase y semilla (cuaderno 06)."""
+    """Una combinación de la rejilla: red, estrategia, imágenes por clase y semilla."""
 
     arquitectura: str
     estrategia: str
@@ -116,7 +116,7 @@ class Celda:
 
 @dataclasses.dataclass
 class Informe:
-    """Resultado de una rejilla: registros de la tabla y de la curva, redes omitidas y contadores (cuaderno 06)."""
+    """Resultado de una rejilla: registros de la tabla y de la curva, redes omitidas y contadores."""
 
     modo: str
     registros: list[dict]
@@ -129,12 +129,12 @@ class Informe:
 
     @property
     def filas(self) -> list[dict]:
-        """La tabla estrategias × redes (cuaderno 06)."""
+        """La tabla estrategias × redes."""
         return tabla(self.registros)
 
     @property
     def puntos_curva(self) -> list[dict]:
-        """Los puntos agregados de la curva de datos (cuaderno 06)."""
+        """Los puntos agregados de la curva de datos."""
         return curva(self.registros_curva)
 
 
@@ -156,7 +156,7 @@ def planificar(
     imagenes_por_clase: int | None = None,
     redes_curva=REDES_CURVA,
 ) -> list[Celda]:
-    """Lista ordenada de celdas: primero la tabla y después, si se pide, la curva de datos (cuaderno 06)."""
+    """Lista ordenada de celdas: primero la tabla y después, si se pide, la curva de datos."""
     modo = cfg.resolver_modo(modo)
     redes = [arquitecturas.obtener(n).nombre for n in (arquitecturas_elegidas or REDES_POR_MODO[modo])]
     estrategias = list(estrategias or ESTRATEGIAS)
@@ -198,7 +198,7 @@ def _clave(valores: dict) -> tuple:
 
 
 def buscar_terminada(previos: list[dict], valores: dict) -> dict | None:
-    """El registro más reciente de una celda ya terminada con la misma clave, o None (cuaderno 06)."""
+    """El registro más reciente de una celda ya terminada con la misma clave, o None."""
     clave = _clave(valores)
     iguales = [r for r in previos if _es_de_rejilla(r) and _clave(r) == clave]
     return max(iguales, key=lambda r: r.get("fecha", ""), default=None)
@@ -268,7 +268,7 @@ def _valores_clave(celda: Celda, config: cfg.Config, conjunto, tam: int) -> dict
 
 
 def entrenar_desde_cero(conjunto, config: cfg.Config, tam: int) -> entrenamiento.Resultado:
-    """Estrategia 1: la CNN compacta del cuaderno 02, con aumento de datos y sin pesos previos (cuaderno 06)."""
+    """Estrategia 1: la CNN compacta del cuaderno 02, con aumento de datos y sin pesos previos."""
     cfg.fijar_semillas(config.semilla)
     modelo = construir_desde_cero(len(conjunto.clases), tam)
     modelo.compile(
@@ -281,7 +281,7 @@ def entrenar_desde_cero(conjunto, config: cfg.Config, tam: int) -> entrenamiento
 
 
 def extraccion_y_ajuste_fino(nombre: str, conjunto, config: cfg.Config, tam: int, ajuste_fino=True, entre_fases=None):
-    """Estrategias 2 y 3: extracción (fase 1) y, partiendo de ella, ajuste fino (fase 2) de una red (cuaderno 06)."""
+    """Estrategias 2 y 3: extracción (fase 1) y, partiendo de ella, ajuste fino (fase 2) de una red."""
     arq = arquitecturas.obtener(nombre)
     base, origen = arquitecturas.cargar_base(nombre, "imagenet", tam, config)
     cfg.fijar_semillas(config.semilla)
@@ -308,7 +308,7 @@ def extraccion_y_ajuste_fino(nombre: str, conjunto, config: cfg.Config, tam: int
 
 
 def entrenar_receta(arquitectura: str, estrategia: str, conjunto, config: cfg.Config):
-    """Entrena una estrategia con las funciones de la comparativa; devuelve (red, tamaño, Resultado) (cuaderno 08)."""
+    """Entrena una estrategia con las funciones de la comparativa; devuelve (red, tamaño, Resultado)."""
     if estrategia == "desde_cero":
         tam = config.tam_para(TAM_DESDE_CERO)
         return ARQ_DESDE_CERO, tam, entrenar_desde_cero(conjunto, config, tam)
@@ -377,7 +377,7 @@ def ejecutar_rejilla(
     silencioso: bool = True,
     escribir: bool = True,
 ) -> Informe:
-    """Ejecuta (o reanuda) la rejilla y la curva, y escribe `informe_<modo>.md` con sus gráficas (cuaderno 06).
+    """Ejecuta (o reanuda) la rejilla y la curva, y escribe `informe_<modo>.md` con sus gráficas.
 
     `carpeta` apunta la rejilla a una carpeta de imágenes propia (pruebas y proyectos); por defecto, flores.
     """
@@ -487,14 +487,14 @@ _ORDEN_REDES = {ARQ_DESDE_CERO: -1, **{n: i for i, n in enumerate(arquitecturas.
 
 
 def titulo_red(nombre: str) -> str:
-    """Nombre legible de una red, o «CNN desde cero» (cuaderno 06)."""
+    """Nombre legible de una red, o «CNN desde cero»."""
     if nombre == ARQ_DESDE_CERO:
         return "CNN desde cero"
     return arquitecturas.REGISTRO[nombre].titulo if nombre in arquitecturas.REGISTRO else nombre
 
 
 def origen_pesos(registro: dict) -> str:
-    """Texto del origen de los pesos; los aleatorios en una red preentrenable van marcados (cuaderno 06)."""
+    """Texto del origen de los pesos; los aleatorios en una red preentrenable van marcados."""
     if registro.get("estrategia") == "desde_cero":
         return "aleatorios (desde cero)"
     return {"local": "ImageNet (archivo local)", "imagenet": "ImageNet (descarga)"}.get(
@@ -503,7 +503,7 @@ def origen_pesos(registro: dict) -> str:
 
 
 def tabla(registros_: list[dict]) -> list[dict]:
-    """Una fila por (estrategia, red) con el registro más reciente, ordenada (cuaderno 06)."""
+    """Una fila por (estrategia, red) con el registro más reciente, ordenada."""
     ultimos = registros.ultimos_por_clave(registros_, ("arquitectura", "estrategia"))
     orden_e = {e: i for i, e in enumerate(ESTRATEGIAS)}
     ultimos.sort(key=lambda r: (orden_e.get(r["estrategia"], 9), _ORDEN_REDES.get(r["arquitectura"], 99)))
@@ -543,7 +543,7 @@ def _miles(n) -> str:
 
 
 def tabla_markdown(filas: list[dict]) -> str:
-    """La tabla estrategias × redes en Markdown, con el origen de los pesos en cada fila (cuaderno 06)."""
+    """La tabla estrategias × redes en Markdown, con el origen de los pesos en cada fila."""
     cabecera = (
         "| Estrategia | Red | Pesos | Exactitud (prueba) | Tiempo (s) | s/época | Épocas | Parám. entrenables "
         "| Parám. totales | MB | ms/imagen | Memoria pico (MB) | Datos |\n"
@@ -563,7 +563,7 @@ def tabla_markdown(filas: list[dict]) -> str:
 
 
 def tabla_pivote_markdown(filas: list[dict]) -> str:
-    """Estrategias en columnas y redes en filas: exactitud en prueba y segundos; la mejor de cada red en negrita (cuaderno 06)."""
+    """Estrategias en columnas y redes en filas: exactitud en prueba y segundos; la mejor de cada red en negrita."""
     lineas = [
         "| Red | Pesos | Desde cero | Extracción | Ajuste fino |",
         "|---|---|---:|---:|---:|",
@@ -587,7 +587,7 @@ def tabla_pivote_markdown(filas: list[dict]) -> str:
 
 
 def margen_error(exactitud: float, n: int) -> float:
-    """Semiamplitud aproximada del intervalo del 95 % de una exactitud medida con n imágenes (cuaderno 06)."""
+    """Semiamplitud aproximada del intervalo del 95 % de una exactitud medida con n imágenes."""
     if n <= 0:
         return float("nan")
     p = min(max(exactitud, 1 / n), 1 - 1 / n)  # evita un margen cero con 0 % o 100 %
@@ -595,7 +595,7 @@ def margen_error(exactitud: float, n: int) -> float:
 
 
 def curva(registros_: list[dict]) -> list[dict]:
-    """Agrega la curva de datos: media, mínimo y máximo entre semillas por red, estrategia y n (cuaderno 06)."""
+    """Agrega la curva de datos: media, mínimo y máximo entre semillas por red, estrategia y n."""
     ultimos = registros.ultimos_por_clave(registros_, ("arquitectura", "estrategia", "imagenes_por_clase", "semilla"))
     grupos: dict[tuple, list[dict]] = {}
     for r in ultimos:
@@ -624,7 +624,7 @@ def curva(registros_: list[dict]) -> list[dict]:
 
 
 def curva_markdown(puntos: list[dict]) -> str:
-    """La curva de datos como tabla Markdown: exactitud media (mín.–máx.) por estrategia y n (cuaderno 06)."""
+    """La curva de datos como tabla Markdown: exactitud media (mín.–máx.) por estrategia y n."""
     lineas = [
         "| Estrategia | Red | Imágenes por clase | Exactitud media | Mín.–máx. | Semillas | Pesos |",
         "|---|---|---:|---:|---|---:|---|",
@@ -644,7 +644,7 @@ _MARCAS = {"desde_cero": "s", "extraccion": "o", "fine_tuning": "^"}
 
 
 def grafico_barras(filas: list[dict], ax=None, titulo: str = "Exactitud en prueba por red y estrategia"):
-    """Barras agrupadas de exactitud; la CNN desde cero es una línea base horizontal (cuaderno 06)."""
+    """Barras agrupadas de exactitud; la CNN desde cero es una línea base horizontal."""
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -704,7 +704,7 @@ def _eje_log(eje, valores) -> None:
 
 
 def grafico_tiempo(filas: list[dict], ax=None, titulo: str = "Exactitud frente a tiempo de entrenamiento"):
-    """Dispersión exactitud en prueba frente a segundos de entrenamiento (escala log) (cuaderno 06)."""
+    """Dispersión exactitud en prueba frente a segundos de entrenamiento (escala log)."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -746,7 +746,7 @@ def _rematar_exactitud(ax, eje_x: str, titulo: str):
 
 
 def grafico_curva(puntos: list[dict], ax=None, titulo: str = "Curva de datos: exactitud frente a imágenes por clase"):
-    """Exactitud media en prueba frente a imágenes por clase, con el rango entre semillas (cuaderno 06)."""
+    """Exactitud media en prueba frente a imágenes por clase, con el rango entre semillas."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -779,7 +779,7 @@ def grafico_curva(puntos: list[dict], ax=None, titulo: str = "Curva de datos: ex
 
 
 def mejor_por_red(filas: list[dict]) -> dict[str, dict]:
-    """Para cada red, la fila de la estrategia con mayor exactitud en prueba (cuaderno 06)."""
+    """Para cada red, la fila de la estrategia con mayor exactitud en prueba."""
     mejores: dict[str, dict] = {}
     for f in filas:
         if f["arquitectura"] not in mejores or f["test_accuracy"] > mejores[f["arquitectura"]]["test_accuracy"]:
@@ -788,7 +788,7 @@ def mejor_por_red(filas: list[dict]) -> dict[str, dict]:
 
 
 def conclusiones(filas: list[dict], puntos: list[dict] | None = None, modo: str = "") -> str:
-    """Conclusiones en Markdown leídas de la tabla medida, con las contradicciones explicadas (cuaderno 06)."""
+    """Conclusiones en Markdown leídas de la tabla medida, con las contradicciones explicadas."""
     if not filas:
         return "No hay resultados que comentar: la rejilla está vacía."
     lineas: list[str] = []
@@ -970,7 +970,7 @@ def informe_markdown(
     registros_curva: list[dict] | None = None,
     imagenes: dict[str, str] | None = None,
 ) -> str:
-    """El informe completo en Markdown: contexto, tabla, conclusiones, curva y gráficas (cuaderno 06)."""
+    """El informe completo en Markdown: contexto, tabla, conclusiones, curva y gráficas."""
     filas = tabla(registros_)
     puntos = curva(registros_curva or [])
     muestra = filas[0] if filas else {}
@@ -1008,7 +1008,7 @@ def informe_markdown(
 
 
 def escribir_informe(informe: Informe, resultados_dir: Path) -> Path:
-    """Guarda `informe_<modo>.md`, su `.json` y las gráficas PNG en la carpeta de resultados (cuaderno 06)."""
+    """Guarda `informe_<modo>.md`, su `.json` y las gráficas PNG en la carpeta de resultados."""
     import matplotlib.pyplot as plt
 
     rutas = _rutas(resultados_dir, informe.modo)
@@ -1040,7 +1040,7 @@ def escribir_informe(informe: Informe, resultados_dir: Path) -> Path:
 
 
 def cargar_informe(resultados_dir: Path, modo: str) -> Informe | None:
-    """Lee el informe de una rejilla ya ejecutada (su `.json`), o None si no existe (cuaderno 06)."""
+    """Lee el informe de una rejilla ya ejecutada (su `.json`), o None si no existe."""
     rutas = _rutas(resultados_dir, cfg.resolver_modo(modo))
     if not rutas["json"].is_file():
         return None
@@ -1064,7 +1064,7 @@ def cargar_informe(resultados_dir: Path, modo: str) -> Informe | None:
 
 
 def main(args) -> int:
-    """Punto de entrada de `python -m course_utils experimentos` (README)."""
+    """Punto de entrada de `python -m course_utils experimentos`."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,4 +1,4 @@
-"""Exportar un modelo entrenado a un solo `.keras` con sus metadatos y predecir con él (cuaderno 08).
+"""Exportar un modelo entrenado a un solo `.keras` con sus metadatos y predecir con él.
 
 Los metadatos (clases, red, tamaño de imagen, preprocesado y estrategia) viajan DENTRO del archivo
 `.keras`, como una entrada JSON más del zip: un solo archivo es todo lo que hay que entregar.
@@ -32,18 +32,18 @@ _METADATOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class ModeloNoValido(ValueError):
-    """El archivo no es un modelo exportado por el curso; el mensaje dice cómo arreglarlo (cuaderno 08)."""
+    """El archivo no es un modelo exportado por el curso; el mensaje dice cómo arreglarlo."""
 
 
 def nombre_preprocesado(arquitectura: str) -> str:
-    """Nombre del preprocesado que espera una red: `escalar_0_1` o `<red>.preprocess_input` (cuaderno 08)."""
+    """Nombre del preprocesado que espera una red: `escalar_0_1` o `<red>.preprocess_input`."""
     if arquitectura == ARQ_DESDE_CERO:
         return PREPROCESADO_DESDE_CERO
     return f"{arquitecturas.obtener(arquitectura).nombre}.preprocess_input"
 
 
 def preprocesado_de(metadatos: dict):
-    """La función de preprocesado que hay que aplicar según los metadatos de un modelo exportado (cuaderno 08)."""
+    """La función de preprocesado que hay que aplicar según los metadatos de un modelo exportado."""
     nombre = metadatos.get("preprocesado")
     if nombre == PREPROCESADO_DESDE_CERO:
         return escalar
@@ -74,7 +74,7 @@ def exportar(
     registro: dict | None = None,
     sobrescribir: bool = False,
 ) -> Path:
-    """Guarda el modelo y sus metadatos en un solo `.keras`, de forma atómica (cuaderno 08)."""
+    """Guarda el modelo y sus metadatos en un solo `.keras`, de forma atómica."""
     ruta = Path(ruta)
     if ruta.suffix != ".keras":
         raise ValueError(f"El modelo exportado debe terminar en .keras y se pidió {ruta}. Cambia el nombre del archivo.")
@@ -113,12 +113,12 @@ def exportar(
 
 
 def leer_metadatos(ruta: str | Path) -> dict:
-    """Lee solo los metadatos de un `.keras` exportado, sin cargar el modelo (cuaderno 08)."""
+    """Lee solo los metadatos de un `.keras` exportado, sin cargar el modelo."""
     ruta = Path(ruta)
     if not ruta.is_file():
         raise FileNotFoundError(
             f"No existe el modelo {ruta}. Comprueba la ruta o entrena y exporta uno con "
-            "`python -m course_utils entrenar CARPETA --salida MODELO.keras` (cuaderno 08)."
+            "`python -m course_utils entrenar CARPETA --salida MODELO.keras`."
         )
     try:
         with zipfile.ZipFile(ruta) as zf:
@@ -140,7 +140,7 @@ def leer_metadatos(ruta: str | Path) -> dict:
 
 
 def cargar_exportado(ruta: str | Path) -> tuple[keras.Model, dict]:
-    """Carga un `.keras` exportado por el curso y devuelve (modelo, metadatos) (cuaderno 08)."""
+    """Carga un `.keras` exportado por el curso y devuelve (modelo, metadatos)."""
     metadatos = leer_metadatos(ruta)
     try:
         modelo = keras.saving.load_model(ruta, compile=False)
@@ -193,7 +193,7 @@ def _probabilidades(modelo, metadatos: dict, imagenes: np.ndarray) -> np.ndarray
 
 
 def predecir_imagen(modelo, metadatos: dict, imagen_uint8: np.ndarray, nombre: str | None = None) -> dict:
-    """Predice una imagen RGB en memoria con el preprocesado de los metadatos (cuaderno 08)."""
+    """Predice una imagen RGB en memoria con el preprocesado de los metadatos."""
     imagen = _ajustar(imagen_uint8, int(metadatos["tam"]))
     probs = _probabilidades(modelo, metadatos, imagen[None])[0]
     return _prediccion(nombre, probs, list(metadatos["clases"]))
@@ -224,7 +224,7 @@ def _leer(ruta: Path, tam: int) -> np.ndarray | str:
 
 
 def predecir(modelo_o_ruta, ruta: str | Path, metadatos: dict | None = None) -> list[dict]:
-    """Predice una imagen o todas las de una carpeta; los archivos ilegibles llevan `error` (cuaderno 08).
+    """Predice una imagen o todas las de una carpeta; los archivos ilegibles llevan `error`.
 
     `modelo_o_ruta`: la ruta del `.keras` exportado, la pareja (modelo, metadatos) o un modelo ya
     exportado o cargado en esta sesión. No modifica nada en la carpeta.
@@ -247,7 +247,7 @@ def predecir(modelo_o_ruta, ruta: str | Path, metadatos: dict | None = None) -> 
 
 
 def tabla_predicciones(resultados: list[dict], raiz: str | Path | None = None) -> str:
-    """Tabla de texto alineada: archivo, clase y probabilidad, o el error de cada archivo (cuaderno 08)."""
+    """Tabla de texto alineada: archivo, clase y probabilidad, o el error de cada archivo."""
     raiz = Path(raiz) if raiz is not None and Path(raiz).is_dir() else None
 
     def nombre(r):

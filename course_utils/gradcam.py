@@ -1,4 +1,4 @@
-"""Grad-CAM: qué zonas de la imagen pesan en la decisión de una CNN, también con la base anidada (cuaderno 07).
+"""Grad-CAM: qué zonas de la imagen pesan en la decisión de una CNN, también con la base anidada.
 
 Grad-CAM (Selvaraju et al., 2017) deriva la puntuación de una clase (el *logit*, antes del softmax)
 respecto a los mapas de activación de la última capa convolucional, promedia esos gradientes en el
@@ -39,7 +39,7 @@ def _capas_en_orden(modelo) -> list:
 
 
 def ultima_capa_convolucional(modelo) -> str:
-    """Nombre de la última capa con salida 4-D, buscando también dentro de la base anidada (cuaderno 07)."""
+    """Nombre de la última capa con salida 4-D, buscando también dentro de la base anidada."""
     capas = _capas_en_orden(modelo)
     if not any(isinstance(c, _CONVOLUCIONES) for c in capas):
         raise ValueError(
@@ -164,7 +164,7 @@ def _n_clases(modelo) -> int:
 
 
 def mapa_gradcam(modelo, x, indice_clase: int | None = None, capa: str | None = None):
-    """Mapa Grad-CAM (tam×tam, en [0, 1]), clase explicada y probabilidades de UNA imagen (cuaderno 07)."""
+    """Mapa Grad-CAM (tam×tam, en [0, 1]), clase explicada y probabilidades de UNA imagen."""
     import tensorflow as tf
 
     x = _imagen_unica(x)
@@ -187,7 +187,7 @@ def mapa_gradcam(modelo, x, indice_clase: int | None = None, capa: str | None = 
 
 
 def superponer(imagen_uint8, mapa, alfa: float = 0.45) -> np.ndarray:
-    """Superpone el mapa (paleta jet) sobre la imagen RGB uint8 y devuelve otra RGB uint8 (cuaderno 07)."""
+    """Superpone el mapa (paleta jet) sobre la imagen RGB uint8 y devuelve otra RGB uint8."""
     import matplotlib
     from PIL import Image
 

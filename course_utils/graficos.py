@@ -1,4 +1,4 @@
-"""Gráficas del curso: curvas, matriz de confusión, rejillas de imágenes y barras (cuaderno 01)."""
+"""Gráficas del curso: curvas, matriz de confusión, rejillas de imágenes y barras."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 
 
 def curvas(historial, titulo: str = "", ax=None):
-    """Pérdida y exactitud: entrenamiento discontinuo, validación continua y fronteras de fase (cuaderno 02)."""
+    """Pérdida y exactitud: entrenamiento discontinuo, validación continua y fronteras de fase."""
     if ax is None:
         _, ax = plt.subplots(1, 2, figsize=(11, 3.8))
     metricas = historial.metricas if hasattr(historial, "metricas") else historial
@@ -26,7 +26,7 @@ def curvas(historial, titulo: str = "", ax=None):
 
 
 def matriz_confusion(y_real, y_pred, clases, titulo: str = "Matriz de confusión", ax=None):
-    """Dibuja la matriz de confusión con los recuentos en cada celda (cuaderno 02)."""
+    """Dibuja la matriz de confusión con los recuentos en cada celda."""
     n = len(clases)
     matriz = np.zeros((n, n), dtype=int)
     for real, pred in zip(y_real, y_pred):
@@ -47,7 +47,7 @@ def matriz_confusion(y_real, y_pred, clases, titulo: str = "Matriz de confusión
 
 
 def rejilla(imagenes, titulos=None, columnas: int = 6, tam: float = 2.0, titulo: str = ""):
-    """Rejilla de imágenes (uint8 o float en 0-255) con un título opcional por imagen (cuaderno 01)."""
+    """Rejilla de imágenes (uint8 o float en 0-255) con un título opcional por imagen."""
     filas = max(1, int(np.ceil(len(imagenes) / columnas)))
     fig, ejes = plt.subplots(filas, columnas, figsize=(tam * columnas, tam * filas), squeeze=False)
     for i, eje in enumerate(ejes.flat):
@@ -62,7 +62,7 @@ def rejilla(imagenes, titulos=None, columnas: int = 6, tam: float = 2.0, titulo:
 
 
 def barras(etiquetas, valores, titulo: str = "", eje_y: str = "", ax=None):
-    """Gráfico de barras simple con el valor escrito sobre cada barra (cuaderno 01)."""
+    """Gráfico de barras simple con el valor escrito sobre cada barra."""
     if ax is None:
         _, ax = plt.subplots(figsize=(max(4, 0.9 * len(etiquetas) + 2), 3.5))
     rects = ax.bar([str(e) for e in etiquetas], valores, color="tab:blue")

@@ -1,4 +1,4 @@
-"""Inspección de una carpeta de imágenes: estructura, archivos problemáticos y duplicados (cuaderno 01)."""
+"""Inspección de una carpeta de imágenes: estructura, archivos problemáticos y duplicados."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ NOMBRES_PARTICION = {
 
 
 class DatosInvalidos(ValueError):
-    """Error de datos con un mensaje en español que nombra el problema y su arreglo (cuaderno 01)."""
+    """Error de datos con un mensaje en español que nombra el problema y su arreglo."""
 
 
 @dataclasses.dataclass
 class Imagen:
-    """Una imagen válida: ruta, clase, partición dada (si la hay) y huella del contenido (cuaderno 01)."""
+    """Una imagen válida: ruta, clase, partición dada (si la hay) y huella del contenido."""
 
     ruta: Path
     clase: str
@@ -43,7 +43,7 @@ class Imagen:
 
 @dataclasses.dataclass
 class Informe:
-    """Resultado de `inspeccionar`: imágenes válidas, problemas y errores (cuaderno 01)."""
+    """Resultado de `inspeccionar`: imágenes válidas, problemas y errores."""
 
     raiz: Path
     estructura: str = "clases"
@@ -60,18 +60,18 @@ class Informe:
 
     @property
     def utilizable(self) -> bool:
-        """Indica si la carpeta se puede usar para entrenar (cuaderno 01)."""
+        """Indica si la carpeta se puede usar para entrenar."""
         return not self.errores
 
     def por_clase(self) -> dict[str, int]:
-        """Cuenta las imágenes válidas de cada clase (cuaderno 01)."""
+        """Cuenta las imágenes válidas de cada clase."""
         cuentas = {c: 0 for c in self.clases}
         for img in self.validas:
             cuentas[img.clase] += 1
         return cuentas
 
     def texto(self, max_por_seccion: int = 20) -> str:
-        """Redacta el informe en español, nombrando cada archivo con problemas (cuaderno 01)."""
+        """Redacta el informe en español, nombrando cada archivo con problemas."""
         return _redactar(self, max_por_seccion)
 
 
@@ -105,7 +105,7 @@ def _examinar(ruta: Path, informe: Informe, tam_minimo: int) -> bool:
 
 
 def detectar_estructura(raiz: Path) -> tuple[str, dict[str, Path]]:
-    """Distingue `raiz/<clase>/*` de `raiz/{train,validation,test}/<clase>/*` (cuaderno 08)."""
+    """Distingue `raiz/<clase>/*` de `raiz/{train,validation,test}/<clase>/*`."""
     raiz = Path(raiz)
     if not raiz.is_dir():
         raise DatosInvalidos(
@@ -183,7 +183,7 @@ def inspeccionar(
     tam_minimo: int = TAM_MINIMO_IMAGEN,
     minimo_por_clase: int = MINIMO_POR_CLASE,
 ) -> Informe:
-    """Revisa una carpeta de imágenes sin modificar nada y devuelve un `Informe` (cuaderno 01)."""
+    """Revisa una carpeta de imágenes sin modificar nada y devuelve un `Informe`."""
     raiz = Path(raiz)
     estructura, particiones = detectar_estructura(raiz)
     informe = Informe(raiz=raiz, estructura=estructura)

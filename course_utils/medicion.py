@@ -1,4 +1,4 @@
-"""Medidas honestas: tiempo, memoria pico, tamaño en disco y milisegundos por imagen (cuaderno 03)."""
+"""Medidas honestas: tiempo, memoria pico, tamaño en disco y milisegundos por imagen."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _maxrss_mb() -> float:
 
 
 def reiniciar_pico_memoria() -> bool:
-    """Pone a cero el pico de memoria del proceso cuando el sistema lo permite (Linux) (cuaderno 06)."""
+    """Pone a cero el pico de memoria del proceso cuando el sistema lo permite (Linux)."""
     try:
         Path("/proc/self/clear_refs").write_text("5")
         return True
@@ -48,7 +48,7 @@ def _gpus():
 
 
 class MedidorMemoria:
-    """Contexto que mide la memoria pico (RAM y, si hay, GPU) de un bloque de código (cuaderno 06)."""
+    """Contexto que mide la memoria pico (RAM y, si hay, GPU) de un bloque de código."""
 
     def __enter__(self):
         import tensorflow as tf
@@ -70,7 +70,7 @@ class MedidorMemoria:
 
 
 class Cronometro:
-    """Contexto que mide segundos de reloj: `with Cronometro() as c: ...; c.segundos` (cuaderno 03)."""
+    """Contexto que mide segundos de reloj: `with Cronometro() as c: ...; c.segundos`."""
 
     def __enter__(self):
         self.inicio = time.perf_counter()
@@ -83,7 +83,7 @@ class Cronometro:
 
 
 def tamano_en_disco_mb(modelo) -> float:
-    """Guarda el modelo como `.keras` en un temporal y devuelve su tamaño en MB (cuaderno 03)."""
+    """Guarda el modelo como `.keras` en un temporal y devuelve su tamaño en MB."""
     with tempfile.TemporaryDirectory() as tmp:
         ruta = Path(tmp) / "modelo.keras"
         modelo.save(ruta)
@@ -91,7 +91,7 @@ def tamano_en_disco_mb(modelo) -> float:
 
 
 def ms_por_imagen(modelo, tam: int, lote: int = 8, repeticiones: int = 3) -> float:
-    """Milisegundos por imagen en inferencia (mediana de varias pasadas tras calentar) (cuaderno 03)."""
+    """Milisegundos por imagen en inferencia (mediana de varias pasadas tras calentar)."""
     import numpy as np
 
     x = np.random.default_rng(0).uniform(0, 255, (lote, tam, tam, 3)).astype("float32")
@@ -105,7 +105,7 @@ def ms_por_imagen(modelo, tam: int, lote: int = 8, repeticiones: int = 3) -> flo
 
 
 def dispositivo() -> str:
-    """Describe dónde se entrena: GPU si TensorFlow ve una, si no CPU (cuaderno 00)."""
+    """Describe dónde se entrena: GPU si TensorFlow ve una, si no CPU."""
     return "GPU" if _gpus() else "CPU"
 
 
@@ -185,11 +185,11 @@ def _gpus_fisicas():
     return tf.config.list_physical_devices("GPU")
 
 
-# --- Medidas de las arquitecturas (cuaderno 03) -----------------------------------------------
+# --- Medidas de las arquitecturas -----------------------------------------------
 
 
 def profundidad(modelo) -> int:
-    """Cuenta las capas con pesos que transforman la entrada: convoluciones y densas, sin BatchNorm (cuaderno 03)."""
+    """Cuenta las capas con pesos que transforman la entrada: convoluciones y densas, sin BatchNorm."""
     import keras
 
     tipos = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D, keras.layers.Dense)

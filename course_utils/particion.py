@@ -1,4 +1,4 @@
-"""Partición estratificada y determinista en entrenamiento, validación y prueba (cuaderno 01)."""
+"""Partición estratificada y determinista en entrenamiento, validación y prueba."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ FRACCIONES = (0.70, 0.15, 0.15)
 
 
 def clave_orden(texto: str, semilla: int = 0) -> str:
-    """Clave pseudoaleatoria pero reproducible para ordenar archivos o grupos (cuaderno 01)."""
+    """Clave pseudoaleatoria pero reproducible para ordenar archivos o grupos."""
     return hashlib.sha1(f"{semilla}:{texto}".encode()).hexdigest()
 
 
@@ -41,7 +41,7 @@ def _por_clase_y_grupo(imagenes: list[Imagen]) -> dict[str, dict[str, list[Image
 def particionar(
     imagenes: list[Imagen], fracciones=FRACCIONES, semilla: int = 0
 ) -> dict[str, list[Imagen]]:
-    """Reparte por clase y por grupo de duplicados; respeta una partición dada (cuaderno 01)."""
+    """Reparte por clase y por grupo de duplicados; respeta una partición dada."""
     dadas = {img.particion for img in imagenes}
     if dadas == {None}:
         return _repartir(imagenes, fracciones, semilla, PARTICIONES)
@@ -62,7 +62,7 @@ def _repartir(imagenes, fracciones, semilla, nombres):
 
 
 def reducir(imagenes: list[Imagen], por_clase: int | None, semilla: int = 0) -> list[Imagen]:
-    """Toma las primeras `por_clase` imágenes de cada clase en un orden fijo (cuaderno 01)."""
+    """Toma las primeras `por_clase` imágenes de cada clase en un orden fijo."""
     if por_clase is None:
         return list(imagenes)
     por_clase_dict: dict[str, list[Imagen]] = defaultdict(list)
@@ -73,7 +73,7 @@ def reducir(imagenes: list[Imagen], por_clase: int | None, semilla: int = 0) -> 
 
 
 def guardar_manifiesto(particiones: dict[str, list[Imagen]], raiz: Path, destino: Path, excluidas=()) -> None:
-    """Escribe el manifiesto `archivo,clase,particion` con rutas relativas (cuaderno 01)."""
+    """Escribe el manifiesto `archivo,clase,particion` con rutas relativas."""
     filas = [
         (img.ruta.relative_to(raiz).as_posix(), img.clase, nombre)
         for nombre, imgs in particiones.items()
@@ -88,6 +88,6 @@ def guardar_manifiesto(particiones: dict[str, list[Imagen]], raiz: Path, destino
 
 
 def leer_manifiesto(ruta: Path) -> list[tuple[str, str, str]]:
-    """Lee el manifiesto de partición como filas `(archivo, clase, particion)` (cuaderno 01)."""
+    """Lee el manifiesto de partición como filas `(archivo, clase, particion)`."""
     with open(ruta, encoding="utf-8") as f:
         return [(r["archivo"], r["clase"], r["particion"]) for r in csv.DictReader(f)]

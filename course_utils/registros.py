@@ -1,4 +1,4 @@
-"""Registros de resultados en JSON Lines: añadir sin corromper y leer sin mezclar ejecuciones (cuaderno 06)."""
+"""Registros de resultados en JSON Lines: añadir sin corromper y leer sin mezclar ejecuciones."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ ID_EJECUCION = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
 def ruta_registros(resultados_dir: Path) -> Path:
-    """Ruta del archivo de registros dentro de la carpeta de resultados (cuaderno 06)."""
+    """Ruta del archivo de registros dentro de la carpeta de resultados."""
     return Path(resultados_dir) / NOMBRE_ARCHIVO
 
 
 def anadir(registro: dict, resultados_dir: Path) -> Path:
-    """Añade un registro como una línea completa, con bloqueo y `fsync` (cuaderno 06)."""
+    """Añade un registro como una línea completa, con bloqueo y `fsync`."""
     ruta = ruta_registros(resultados_dir)
     ruta.parent.mkdir(parents=True, exist_ok=True)
     linea = json.dumps(registro, ensure_ascii=False, sort_keys=True) + "\n"
@@ -38,7 +38,7 @@ def anadir(registro: dict, resultados_dir: Path) -> Path:
 
 
 def leer(resultados_dir: Path, **filtros) -> list[dict]:
-    """Lee los registros válidos que cumplen los filtros; avisa de líneas dañadas (cuaderno 06)."""
+    """Lee los registros válidos que cumplen los filtros; avisa de líneas dañadas."""
     ruta = ruta_registros(resultados_dir)
     if not ruta.exists():
         return []
@@ -57,7 +57,7 @@ def leer(resultados_dir: Path, **filtros) -> list[dict]:
 
 
 def ultimos_por_clave(registros: list[dict], claves=("arquitectura", "estrategia", "imagenes_por_clase", "semilla")) -> list[dict]:
-    """Se queda con el registro más reciente de cada combinación de claves (cuaderno 06)."""
+    """Se queda con el registro más reciente de cada combinación de claves."""
     ultimos: dict[tuple, dict] = {}
     for registro in sorted(registros, key=lambda r: r.get("fecha", "")):
         ultimos[tuple(registro.get(k) for k in claves)] = registro

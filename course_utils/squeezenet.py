@@ -1,4 +1,4 @@
-"""SqueezeNet v1.1 escrita con la API funcional de Keras 3 (cuaderno 03).
+"""SqueezeNet v1.1 escrita con la API funcional de Keras 3.
 
 SqueezeNet no está en ``keras.applications`` y las versiones de terceros no
 funcionan en Keras 3 (usan ``/`` en los nombres de capa). Este módulo la
@@ -37,12 +37,12 @@ _BLOQUES = (
 
 
 def nombre_keras3(nombre_keras2):
-    """Traduce un nombre de capa de Keras 2 (``fire2/squeeze1x1``) a Keras 3 (cuaderno 03)."""
+    """Traduce un nombre de capa de Keras 2 (``fire2/squeeze1x1``) a Keras 3."""
     return nombre_keras2.replace("/", "_")
 
 
 def preprocess_input(x):
-    """Prepara imágenes RGB 0-255 como en el entrenamiento original: BGR y resta de la media de ImageNet (cuaderno 03)."""
+    """Prepara imágenes RGB 0-255 como en el entrenamiento original: BGR y resta de la media de ImageNet."""
     return imagenet_utils.preprocess_input(x, mode="caffe")
 
 
@@ -137,7 +137,7 @@ def SqueezeNet(
     classes=1000,
     name="squeezenet",
 ):
-    """Construye SqueezeNet v1.1 con la misma firma que los modelos de keras.applications (cuaderno 03)."""
+    """Construye SqueezeNet v1.1 con la misma firma que los modelos de keras.applications."""
     ruta = _ruta_pesos(weights, include_top)
     forma = _forma_entrada(input_shape, input_tensor, include_top)
     entrada = layers.Input(shape=forma) if input_tensor is None else input_tensor
@@ -181,7 +181,7 @@ def _capa_destino(modelo, nombre_h5, ruta):
 
 
 def cargar_pesos_h5(modelo, ruta):
-    """Copia en ``modelo`` los pesos de un h5 de Keras 2 con nombres tipo ``fire2/squeeze1x1`` (cuaderno 03)."""
+    """Copia en ``modelo`` los pesos de un h5 de Keras 2 con nombres tipo ``fire2/squeeze1x1``."""
     for nombre_h5, arrays in _pesos_por_capa(ruta).items():
         capa = _capa_destino(modelo, nombre_h5, ruta)
         esperadas = [tuple(peso.shape) for peso in capa.weights]

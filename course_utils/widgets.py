@@ -1,4 +1,4 @@
-"""Paneles interactivos (ipywidgets) para las demostraciones en directo; inofensivos sin navegador (cuaderno 00).
+"""Paneles interactivos (ipywidgets) para las demostraciones en directo; inofensivos sin navegador.
 
 Cada función construye un panel, lo muestra una sola vez y escribe además un resumen en texto plano, para
 que una copia ejecutada con papermill también enseñe algo útil. Nunca bloquean ni lanzan errores por datos
@@ -44,7 +44,7 @@ MODOS_MAPA = (("rapido", "rápido"), ("clase", "clase"), ("completo", "completo"
 
 
 class Panel(w.VBox):
-    """Caja con los controles y resultados de un panel; se muestra una sola vez (cuaderno 00)."""
+    """Caja con los controles y resultados de un panel; se muestra una sola vez."""
 
     def __init__(self, titulo: str, controles: dict, texto: w.HTML, imagen: w.Image | None = None):
         cabecera = [w.HBox(list(controles.values()))] if controles else []
@@ -102,7 +102,7 @@ def _numero(valor, clave: str) -> str:
     return f"{valor:,}".replace(",", " ") if isinstance(valor, int) else f"{valor:.1f}"
 
 
-# --- Comparador de resultados (cuaderno 06) --------------------------------------------------------------
+# --- Comparador de resultados --------------------------------------------------------------
 
 
 def _nombre_fila(r: dict) -> str:
@@ -146,7 +146,7 @@ def _barras_comparador(filas: list[dict], metrica: str, clave: str) -> Figure:
 
 
 def comparador_resultados(registros: list[dict]) -> Panel:
-    """Tabla y barras de los registros: elige la métrica y filtra por estrategia o red (cuaderno 06)."""
+    """Tabla y barras de los registros: elige la métrica y filtra por estrategia o red."""
     filas = reg.ultimos_por_clave(list(registros or []))
     if not filas:
         return _vacio(
@@ -181,7 +181,7 @@ def comparador_resultados(registros: list[dict]) -> Panel:
     return _mostrar(Panel("comparador de resultados", controles, texto, imagen), aviso + resumen)
 
 
-# --- Explorador de predicciones con Grad-CAM (cuaderno 07) -----------------------------------------------
+# --- Explorador de predicciones con Grad-CAM -----------------------------------------------
 
 
 def _probabilidades_y_mapa(modelo, x: np.ndarray, con_gradcam: bool):
@@ -237,7 +237,7 @@ def _explicar(modelo, ruta: Path, clases: list[str], preprocesado, tam: int, con
 
 
 def explorador_predicciones(modelo, rutas, clases, preprocesado, tam: int) -> Panel:
-    """Elige una imagen y mira las probabilidades de cada clase y su Grad-CAM (cuaderno 07)."""
+    """Elige una imagen y mira las probabilidades de cada clase y su Grad-CAM."""
     rutas, clases = [Path(r) for r in (rutas or [])], [str(c) for c in clases]
     if not rutas:
         return _vacio(
@@ -267,11 +267,11 @@ def explorador_predicciones(modelo, rutas, clases, preprocesado, tam: int) -> Pa
     return _mostrar(Panel("explorador de predicciones", controles, texto, imagen), resumen)
 
 
-# --- ¿Y si descongelo N bloques? (cuaderno 05) ------------------------------------------------------------
+# --- ¿Y si descongelo N bloques? ------------------------------------------------------------
 
 
 def barrido_descongelar(registros: list[dict]) -> dict[str, dict[int, dict]]:
-    """Registros `descongelar_<N>` agrupados por red y N, el más reciente de cada uno (cuaderno 05)."""
+    """Registros `descongelar_<N>` agrupados por red y N, el más reciente de cada uno."""
     barrido: dict[str, dict[int, dict]] = {}
     for r in sorted(registros or [], key=lambda r: r.get("fecha", "")):
         coincide = PATRON_DESCONGELAR.match(str(r.get("etiqueta", "")))
@@ -317,7 +317,7 @@ def _figura_descongelar(puntos: dict[int, dict], n: int, red: str) -> Figure:
 
 
 def control_descongelar(registros: list[dict]) -> Panel:
-    """Deslizador «¿y si descongelo N bloques?» sobre el barrido ya medido `descongelar_<N>` (cuaderno 05)."""
+    """Deslizador «¿y si descongelo N bloques?» sobre el barrido ya medido `descongelar_<N>`."""
     barrido = barrido_descongelar(registros)
     if not barrido:
         return _vacio("¿cuántos bloques descongelar?", SIN_BARRIDO)
@@ -355,7 +355,7 @@ def control_descongelar(registros: list[dict]) -> Panel:
     )
 
 
-# --- Subir una imagen y predecir (cuaderno 08) ------------------------------------------------------------
+# --- Subir una imagen y predecir ------------------------------------------------------------
 
 
 def _modelo_y_metadatos(modelo_o_ruta):
@@ -396,7 +396,7 @@ def _prediccion_subida(modelo, metadatos: dict, archivo: dict) -> tuple[str, Fig
 
 
 def subir_y_predecir(modelo_o_ruta) -> Panel:
-    """Sube una imagen con el botón y mira la predicción del modelo exportado (cuaderno 08)."""
+    """Sube una imagen con el botón y mira la predicción del modelo exportado."""
     try:
         modelo, metadatos = _modelo_y_metadatos(modelo_o_ruta)
     except (OSError, ValueError) as exc:  # FileNotFoundError y exportacion.ModeloNoValido incluidos
@@ -423,11 +423,11 @@ def subir_y_predecir(modelo_o_ruta) -> Panel:
     return _mostrar(Panel("subir y predecir", controles, texto, imagen), resumen)
 
 
-# --- Mapa del curso (cuaderno 00) -------------------------------------------------------------------------
+# --- Mapa del curso -------------------------------------------------------------------------
 
 
 def tiempos_readme(readme: Path) -> dict[str, dict[str, str]]:
-    """Tiempos por modo de cada cuaderno, leídos de la tabla «Temario» del README (cuaderno 00)."""
+    """Tiempos por modo de cada cuaderno, leídos de la tabla «Temario» del README."""
     if not Path(readme).is_file():
         return {}
     tiempos, columnas = {}, None
@@ -451,7 +451,7 @@ def _markdown_ligero(texto: str) -> str:
 
 
 def ficha_cuaderno(cuaderno: Path) -> dict:
-    """Título y objetivos de un cuaderno, leídos de sus celdas `# NN · Título` y `## Objetivos` (cuaderno 00)."""
+    """Título y objetivos de un cuaderno, leídos de sus celdas `# NN · Título` y `## Objetivos`."""
     try:
         celdas = json.loads(Path(cuaderno).read_text(encoding="utf-8")).get("cells", [])
     except (OSError, ValueError):
@@ -484,7 +484,7 @@ def _html_ficha(ficha: dict, tiempos: dict[str, str]) -> str:
 
 
 def mapa_del_curso(carpeta: Path | None = None) -> Panel:
-    """Los cuadernos del curso en orden, con sus objetivos y su tiempo por modo (cuaderno 00)."""
+    """Los cuadernos del curso en orden, con sus objetivos y su tiempo por modo."""
     carpeta = Path(carpeta or ejecucion.CARPETA_CUADERNOS)
     fichas = [ficha_cuaderno(c) for c in ejecucion.listar_cuadernos(carpeta=carpeta)]
     if not fichas:
@@ -511,5 +511,5 @@ def mapa_del_curso(carpeta: Path | None = None) -> Panel:
         for f in fichas
     )
     return _mostrar(
-        Panel("mapa del curso", controles, texto), "Cuadernos disponibles y tiempo por modo (README):\n" + resumen
+        Panel("mapa del curso", controles, texto), "Cuadernos disponibles y tiempo por modo:\n" + resumen
     )
