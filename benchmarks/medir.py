@@ -26,7 +26,7 @@ sys.path.insert(0, str(CARPETA.parent))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from course_utils import arquitecturas, caracteristicas, datos, entrenamiento, experimentos, medicion  # noqa: E402
+from course_utils import arquitecturas, caracteristicas, datos, entrenamiento, estrategias, medicion  # noqa: E402
 from course_utils import config as cfg  # noqa: E402
 
 REDES_MEMORIA = ("mobilenet_v2", "vgg16")
@@ -51,13 +51,13 @@ def cabeza_sobre_cache(dimension: int, n_clases: int) -> keras.Model:
     entrada = keras.Input((dimension,))
     x = keras.layers.Dropout(0.2)(entrada)
     salida = keras.layers.Dense(n_clases, activation="softmax")(x)
-    return entrenamiento.compilar(keras.Model(entrada, salida, name="cabeza_cache"), experimentos.TASA_CABEZA)
+    return entrenamiento.compilar(keras.Model(entrada, salida, name="cabeza_cache"), estrategias.TASA_CABEZA)
 
 
 def modelo_extraccion(base, n_clases: int, tam: int) -> keras.Model:
     """Entrada → base(training=False) congelada → GAP → Dropout → Dense, compilado como en el cuaderno 04."""
-    modelo = experimentos.construir_extraccion(base, n_clases, tam)
-    return entrenamiento.compilar(modelo, experimentos.TASA_CABEZA)
+    modelo = estrategias.construir_extraccion(base, n_clases, tam)
+    return entrenamiento.compilar(modelo, estrategias.TASA_CABEZA)
 
 
 def mediana_tras_calentar(tiempos: list[float]) -> float:
@@ -116,7 +116,7 @@ def medir_rendimiento(base, modelo, arq, config, tam: int, repeticiones: int) ->
     y = rng.integers(0, modelo.output_shape[-1], config.lote)
     inferencia = imagenes_por_segundo(lambda: modelo.predict_on_batch(x), config.lote, repeticiones)
     capas = arquitecturas.descongelar_desde(base, arq.punto_descongelar)  # BatchNorm sigue congelada
-    entrenamiento.compilar(modelo, experimentos.TASA_AJUSTE_FINO)  # recompilar tras cambiar `trainable`
+    entrenamiento.compilar(modelo, estrategias.TASA_AJUSTE_FINO)  # recompilar tras cambiar `trainable`
     paso = imagenes_por_segundo(lambda: modelo.train_on_batch(x, y), config.lote, repeticiones)
     return {
         "inferencia_img_s": inferencia,
@@ -147,10 +147,10 @@ def medir_red(nombre: str, conjunto, config, repeticiones: int) -> tuple[dict, d
 def trabajo_memoria(estrategia: str, red: str, conjunto, config) -> tuple[str, Callable]:
     """Prepara (fuera de la medida) una época de la estrategia y devuelve (pesos, función que la entrena)."""
     if estrategia == "desde_cero":
-        tam = config.tam_imagen or experimentos.TAM_DESDE_CERO
-        modelo = experimentos.construir_desde_cero(len(conjunto.clases), tam)
-        entrenamiento.compilar(modelo, experimentos.TASA_CABEZA)
-        ds = conjunto.datasets(tam, config.lote, experimentos.escalar, datos.bloque_aumento(semilla=0))[0]
+        tam = config.tam_imagen or estrategias.TAM_DESDE_CERO
+        modelo = estrategias.construir_desde_cero(len(conjunto.clases), tam)
+        entrenamiento.compilar(modelo, estrategias.TASA_CABEZA)
+        ds = conjunto.datasets(tam, config.lote, estrategias.escalar, datos.bloque_aumento(semilla=0))[0]
         return "aleatorios", lambda: modelo.fit(ds, epochs=1, verbose=0)
     arq = arquitecturas.obtener(red)
     tam = config.tam_para(arq.tam_defecto)
@@ -161,7 +161,7 @@ def trabajo_memoria(estrategia: str, red: str, conjunto, config) -> tuple[str, C
     modelo = modelo_extraccion(base, len(conjunto.clases), tam)
     if estrategia == "fine_tuning":
         arquitecturas.descongelar_desde(base, arq.punto_descongelar)
-        entrenamiento.compilar(modelo, experimentos.TASA_AJUSTE_FINO)
+        entrenamiento.compilar(modelo, estrategias.TASA_AJUSTE_FINO)
     ds = conjunto.datasets(tam, config.lote, arq.preprocesado, datos.bloque_aumento(semilla=0))[0]
     return pesos, lambda: modelo.fit(ds, epochs=1, verbose=0)
 
@@ -202,10 +202,10 @@ def medir_memoria_en_hijo(estrategia: str, red: str, modo: str) -> dict:
 
 def medir_memoria(redes: list[str], modo: str) -> dict:
     """Memoria pico de las cuatro estrategias (desde cero una vez; las demás por red), en MB."""
-    resultado = {experimentos.ARQ_DESDE_CERO: {"desde_cero": medir_memoria_en_hijo("desde_cero", "-", modo)}}
+    resultado = {estrategias.ARQ_DESDE_CERO: {"desde_cero": medir_memoria_en_hijo("desde_cero", "-", modo)}}
+    variantes = ("extraccion", "extraccion_rapida", "fine_tuning")
     for red in redes:
-        estrategias = [e for e in entrenamiento.ESTRATEGIAS if e != "desde_cero"]
-        resultado[red] = {e: medir_memoria_en_hijo(e, red, modo) for e in estrategias}
+        resultado[red] = {e: medir_memoria_en_hijo(e, red, modo) for e in variantes}
     for red, por_estrategia in resultado.items():
         for estrategia, medida in por_estrategia.items():
             texto = f"{medida['pico_mb']:.0f} MB" if "pico_mb" in medida else medida["error"]

@@ -48,18 +48,34 @@ def _descargar(args) -> int:
 
 
 def _experimentos(args) -> int:
-    from course_utils import experimentos
+    import matplotlib
 
-    return experimentos.main(args)
+    from course_utils import datos, rejilla, resultados
+
+    matplotlib.use("Agg")
+    try:
+        informe = rejilla.ejecutar_rejilla(
+            args.modo,
+            arquitecturas_elegidas=args.arquitecturas or None,
+            estrategias=args.estrategias or None,
+            curva=bool(args.curva),
+            carpeta=args.carpeta,
+        )
+    except (ValueError, datos.DatosNoDisponibles, datos.DatosInvalidos) as exc:
+        print(f"ERROR: {exc}")
+        return 2
+    print()
+    print(resultados.tabla_pivote_markdown(informe.filas))
+    return 0 if informe.registros else 1
 
 
 def _entrenar(args) -> int:
-    from course_utils import arquitecturas, datos, exportacion, experimentos, registros
+    from course_utils import arquitecturas, datos, estrategias, exportacion
     from course_utils.config import obtener_config
 
     desde_cero = args.estrategia == "desde_cero"
     try:
-        nombre = experimentos.ARQ_DESDE_CERO if desde_cero else arquitecturas.obtener(args.arquitectura).nombre
+        nombre = estrategias.ARQ_DESDE_CERO if desde_cero else arquitecturas.obtener(args.arquitectura).nombre
     except ValueError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
@@ -75,15 +91,16 @@ def _entrenar(args) -> int:
         print(f"{exc}\nERROR: la carpeta {args.ruta} no se puede usar para entrenar.", file=sys.stderr)
         return 2
     print(conjunto.resumen())
-    print(f"Entrenando: {experimentos.titulo_red(nombre)} · {experimentos.NOMBRES_ESTRATEGIA[args.estrategia]} "
+    print(f"Entrenando: {estrategias.titulo_red(nombre)} · {estrategias.NOMBRES_ESTRATEGIA[args.estrategia]} "
           f"· modo {config.modo}")  # fmt: skip
     try:
-        nombre, tam, resultado = experimentos.entrenar_receta(nombre, args.estrategia, conjunto, config)
+        nombre, tam, resultado = estrategias.entrenar_receta(
+            nombre, args.estrategia, conjunto, config, etiqueta="entrenar_cli"
+        )
     except (arquitecturas.PesosNoDisponibles, ValueError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
-    registro = dict(resultado.registro, etiqueta="entrenar_cli")
-    registros.anadir(registro, config.resultados_dir)
+    registro = resultado.registro
     ruta = exportacion.exportar(
         resultado.modelo, salida, clases=conjunto.clases, arquitectura=nombre, tam=tam,
         estrategia=args.estrategia, registro=registro, sobrescribir=args.sobrescribir,
@@ -143,7 +160,9 @@ def construir_parser() -> argparse.ArgumentParser:
     x.add_argument("--modo", choices=modos, default=None)
     x.add_argument("--arquitecturas", nargs="*", default=None, help="redes (por defecto, las del modo)")
     x.add_argument("--estrategias", nargs="*", default=None, choices=("desde_cero", "extraccion", "fine_tuning"))
-    x.add_argument("--curva", action="store_true", help="añade la curva de datos (exactitud frente a imágenes por clase)")
+    x.add_argument(
+        "--curva", action="store_true", help="añade la curva de datos (exactitud frente a imágenes por clase)"
+    )
     x.add_argument("--carpeta", default=None, help="carpeta de imágenes propia en lugar de las flores")
     x.set_defaults(funcion=_experimentos)
 

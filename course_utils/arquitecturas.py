@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import keras
 
@@ -184,7 +184,7 @@ def _sin_pesos(arq: Arquitectura, tam: int, config: Config, exc: Exception) -> k
             f"(aquí: {arq.archivo_pesos})."
         ) from exc
     print(
-        f"AVISO: {arq.titulo} usa pesos ALEATORIOS (pesos=\"aleatorios\"): no hay archivo "
+        f'AVISO: {arq.titulo} usa pesos ALEATORIOS (pesos="aleatorios"): no hay archivo '
         f"{arq.archivo_pesos} en CURSO_PESOS_DIR y la descarga falló ({causa}). "
         "En modo rápido se sigue para que el cuaderno se ejecute, pero sus resultados no "
         "representan el aprendizaje por transferencia."

@@ -29,8 +29,7 @@ class Modo:
 MODOS = {
     "rapido": Modo(
         "rapido",
-        "CI y comprobaciones: pocas imágenes, tamaño pequeño, 1-2 épocas. "
-        "Los resultados son solo orientativos.",
+        "CI y comprobaciones: pocas imágenes, tamaño pequeño, 1-2 épocas. Los resultados son solo orientativos.",
         imagenes_por_clase=12,
         imagenes_eval_por_clase=5,
         tam_imagen=96,
@@ -39,8 +38,7 @@ MODOS = {
     ),
     "clase": Modo(
         "clase",
-        "Demostraciones en directo en la CPU de un portátil: cada cuaderno en "
-        "unos 10 minutos como mucho.",
+        "Demostraciones en directo en la CPU de un portátil: cada cuaderno en unos 10 minutos como mucho.",
         imagenes_por_clase=100,
         imagenes_eval_por_clase=30,
         tam_imagen=160,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import tarfile
 import tempfile
@@ -190,7 +191,7 @@ def cargar_demo(config: Config, motivo: str = "") -> Conjunto:
     print(
         "AVISO: no hay fotos reales de flores disponibles"
         + (f" ({motivo.splitlines()[0]})" if motivo else "")
-        + ".\nSe usa el conjunto SINTÉTICO de frutas generado por el curso (datos=\"demo\"). "
+        + '.\nSe usa el conjunto SINTÉTICO de frutas generado por el curso (datos="demo"). '
         "Solo sirve para que el curso se ejecute en cualquier máquina: las cifras de las lecciones "
         "salen de fotos reales."
     )
@@ -226,16 +227,30 @@ def generar_manifiesto_flores(raiz: Path, destino: Path = MANIFIESTO_FLORES) -> 
 # --- Lectura de imágenes y canalizaciones tf.data -------------------------------------------
 
 
-def cargar_imagen(ruta: str | Path, tam: int) -> np.ndarray:
-    """Lee cualquier imagen admitida como RGB uint8 de `tam`×`tam` (gris, CMYK, paleta, RGBA, 16 bits)."""
+def cargar_imagen(fuente, tam: int | None = None) -> np.ndarray:
+    """Lee una imagen como RGB uint8 (gris, CMYK, paleta, RGBA y 16 bits incluidos), de `tam`×`tam` si se pide.
+
+    `fuente` es una ruta, los bytes de un archivo (una subida) o una matriz en memoria (alto, ancho[, 3|4]).
+    Es el único lector de imágenes del curso: la canalización, la predicción y los widgets pasan por aquí.
+    """
+    if isinstance(fuente, np.ndarray):
+        return a_rgb(_desde_matriz(fuente), tam)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with Image.open(ruta) as img:
+        with Image.open(io.BytesIO(fuente) if isinstance(fuente, bytes | bytearray) else fuente) as img:
             return a_rgb(ImageOps.exif_transpose(img), tam)
 
 
-def a_rgb(img: Image.Image, tam: int) -> np.ndarray:
-    """Una imagen PIL en cualquier modo, como RGB uint8 de `tam`×`tam` con la transparencia sobre blanco."""
+def _desde_matriz(imagen: np.ndarray) -> Image.Image:
+    if imagen.ndim == 2:
+        imagen = np.stack([imagen] * 3, axis=-1)
+    if imagen.ndim != 3 or imagen.shape[-1] not in (3, 4):
+        raise ValueError(f"Se esperaba una imagen (alto, ancho, 3) y llegó una matriz de forma {imagen.shape}.")
+    return Image.fromarray(imagen.astype(np.uint8))
+
+
+def a_rgb(img: Image.Image, tam: int | None) -> np.ndarray:
+    """Una imagen PIL en cualquier modo como RGB uint8 (de `tam`×`tam` si se pide), transparencia sobre blanco."""
     if img.mode in ("I", "I;16", "I;16B", "F"):
         arr = np.asarray(img, dtype=np.float32)
         img = Image.fromarray((arr * (255.0 / max(float(arr.max()), 1.0))).astype(np.uint8))
@@ -243,7 +258,9 @@ def a_rgb(img: Image.Image, tam: int) -> np.ndarray:
         img = img.convert("RGBA")
         fondo = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(fondo, img)
-    img = img.convert("RGB").resize((tam, tam), Image.BILINEAR)
+    img = img.convert("RGB")
+    if tam is not None:
+        img = img.resize((tam, tam), Image.BILINEAR)
     return np.asarray(img, dtype=np.uint8)
 
 
@@ -279,7 +296,6 @@ def bloque_aumento(volteo=True, rotacion=0.1, zoom=0.1, contraste=0.1, semilla=N
         keras.layers.RandomContrast(contraste, seed=semilla),
     ]
     return keras.Sequential(capas, name="aumento")
-
 
 
 def creditos_fotos(raiz: Path) -> dict[str, str]:

@@ -13,8 +13,6 @@ from course_utils import medicion, registros
 from course_utils.config import Config
 from course_utils.datos import Conjunto
 
-ESTRATEGIAS = ("desde_cero", "extraccion", "extraccion_rapida", "fine_tuning")
-
 
 @dataclasses.dataclass
 class Historial:
@@ -31,7 +29,7 @@ class Historial:
         """Número total de épocas entrenadas."""
         return len(self.metricas.get("loss", []))
 
-    def unir(self, siguiente: "Historial") -> "Historial":
+    def unir(self, siguiente: Historial) -> Historial:
         """Encadena otra fase y marca la frontera entre ambas."""
         claves = set(self.metricas) | set(siguiente.metricas)
         metricas = {k: self.metricas.get(k, []) + siguiente.metricas.get(k, []) for k in claves}
@@ -102,11 +100,14 @@ def entrenar_y_evaluar(
     datasets=None,
     etiqueta: str = "",
     registrar: bool = True,
+    anotaciones: dict | None = None,
 ) -> Resultado:
     """Entrena, restaura los mejores pesos, evalúa la prueba una sola vez y registra el resultado.
 
     Todas las estrategias pasan por aquí: mismas particiones, mismo presupuesto de épocas y
     mismos callbacks. `fase_previa` suma la fase 1 del ajuste fino al tiempo y a las curvas.
+    Es la única capa que escribe `registros.jsonl`; `anotaciones` añade campos al registro
+    (la rejilla anota su presupuesto de épocas para reanudar).
     """
     ds_tr, ds_val, ds_te = datasets or preparar_datasets(conjunto, config, tam, preprocesado, aumento)
     historial = entrenar(modelo, ds_tr, ds_val, epocas or config.epocas, paciencia)
@@ -146,6 +147,7 @@ def entrenar_y_evaluar(
         "dispositivo": medicion.dispositivo(),
         "keras": keras.__version__,
         "python": platform.python_version(),
+        **(anotaciones or {}),
     }
     if registrar:
         registros.anadir(registro, config.resultados_dir)
@@ -154,7 +156,5 @@ def entrenar_y_evaluar(
 
 def compilar(modelo: keras.Model, tasa: float = 1e-3) -> keras.Model:
     """Compila con Adam, entropía cruzada dispersa y exactitud."""
-    modelo.compile(
-        optimizer=keras.optimizers.Adam(tasa), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-    )
+    modelo.compile(optimizer=keras.optimizers.Adam(tasa), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return modelo

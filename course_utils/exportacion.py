@@ -17,10 +17,9 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from PIL import Image
 
 from course_utils import arquitecturas, datos
-from course_utils.experimentos import ARQ_DESDE_CERO, escalar
+from course_utils.estrategias import ARQ_DESDE_CERO, escalar
 from course_utils.inspeccion import EXTENSIONES_IMAGEN, DatosInvalidos
 
 ENTRADA_METADATOS = "curso_metadatos.json"
@@ -77,7 +76,9 @@ def exportar(
     """Guarda el modelo y sus metadatos en un solo `.keras`, de forma atómica."""
     ruta = Path(ruta)
     if ruta.suffix != ".keras":
-        raise ValueError(f"El modelo exportado debe terminar en .keras y se pidió {ruta}. Cambia el nombre del archivo.")
+        raise ValueError(
+            f"El modelo exportado debe terminar en .keras y se pidió {ruta}. Cambia el nombre del archivo."
+        )
     if ruta.exists() and not sobrescribir:
         raise FileExistsError(
             f"Ya existe {ruta} y el curso no sobrescribe nada sin permiso. Elige otro nombre o pasa "
@@ -167,23 +168,13 @@ def _resolver(modelo_o_ruta, metadatos: dict | None) -> tuple[keras.Model, dict]
     return modelo_o_ruta, metadatos
 
 
-def _ajustar(imagen: np.ndarray, tam: int) -> np.ndarray:
-    """Convierte una imagen en memoria (gris, RGB o RGBA) a RGB uint8 de `tam`×`tam`."""
-    imagen = np.asarray(imagen)
-    if imagen.ndim == 2:
-        imagen = np.stack([imagen] * 3, axis=-1)
-    if imagen.ndim != 3 or imagen.shape[-1] not in (3, 4):
-        raise ValueError(f"Se esperaba una imagen (alto, ancho, 3) y llegó una matriz de forma {imagen.shape}.")
-    return datos.a_rgb(Image.fromarray(imagen.astype(np.uint8)), tam)
-
-
 def _prediccion(archivo, probs: np.ndarray, clases: list[str]) -> dict:
     i = int(np.argmax(probs))
     return {
         "archivo": archivo,
         "clase": clases[i],
         "probabilidad": float(probs[i]),
-        "probabilidades": {c: float(p) for c, p in zip(clases, probs)},
+        "probabilidades": {c: float(p) for c, p in zip(clases, probs, strict=True)},
     }
 
 
@@ -194,7 +185,7 @@ def _probabilidades(modelo, metadatos: dict, imagenes: np.ndarray) -> np.ndarray
 
 def predecir_imagen(modelo, metadatos: dict, imagen_uint8: np.ndarray, nombre: str | None = None) -> dict:
     """Predice una imagen RGB en memoria con el preprocesado de los metadatos."""
-    imagen = _ajustar(imagen_uint8, int(metadatos["tam"]))
+    imagen = datos.cargar_imagen(np.asarray(imagen_uint8), int(metadatos["tam"]))
     probs = _probabilidades(modelo, metadatos, imagen[None])[0]
     return _prediccion(nombre, probs, list(metadatos["clases"]))
 
@@ -205,10 +196,14 @@ def _archivos(ruta: Path) -> list[Path]:
     if ruta.is_file():
         return [ruta]
     archivos = sorted(
-        p for p in ruta.rglob("*") if p.is_file() and not any(parte.startswith(".") for parte in p.relative_to(ruta).parts)
+        p
+        for p in ruta.rglob("*")
+        if p.is_file() and not any(parte.startswith(".") for parte in p.relative_to(ruta).parts)
     )
     if not archivos:
-        raise DatosInvalidos(f"La carpeta {ruta} está vacía: no hay ninguna imagen que predecir. Copia ahí tus imágenes.")
+        raise DatosInvalidos(
+            f"La carpeta {ruta} está vacía: no hay ninguna imagen que predecir. Copia ahí tus imágenes."
+        )
     return archivos
 
 
@@ -241,7 +236,7 @@ def predecir(modelo_o_ruta, ruta: str | Path, metadatos: dict | None = None) -> 
             buenas.append((len(resultados) - 1, archivo, imagen))
     if buenas:
         probs = _probabilidades(modelo, metadatos, np.stack([img for _, _, img in buenas]))
-        for (i, archivo, _), p in zip(buenas, probs):
+        for (i, archivo, _), p in zip(buenas, probs, strict=True):
             resultados[i] = _prediccion(str(archivo), p, clases)
     return resultados
 

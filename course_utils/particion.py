@@ -25,7 +25,7 @@ def _repartir_grupos(grupos: dict[str, list[Imagen]], fracciones, semilla: int, 
     resultado = {n: [] for n in nombres}
     acumulado = 0
     for huella in sorted(grupos, key=lambda h: clave_orden(h, semilla)):
-        destino = next(n for n, lim in zip(nombres, limites) if acumulado < lim or n == nombres[-1])
+        destino = next(n for n, lim in zip(nombres, limites, strict=True) if acumulado < lim or n == nombres[-1])
         resultado[destino].extend(grupos[huella])
         acumulado += len(grupos[huella])
     return resultado
@@ -38,9 +38,7 @@ def _por_clase_y_grupo(imagenes: list[Imagen]) -> dict[str, dict[str, list[Image
     return agrupadas
 
 
-def particionar(
-    imagenes: list[Imagen], fracciones=FRACCIONES, semilla: int = 0
-) -> dict[str, list[Imagen]]:
+def particionar(imagenes: list[Imagen], fracciones=FRACCIONES, semilla: int = 0) -> dict[str, list[Imagen]]:
     """Reparte por clase y por grupo de duplicados; respeta una partición dada."""
     dadas = {img.particion for img in imagenes}
     if dadas == {None}:

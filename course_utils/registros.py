@@ -52,11 +52,15 @@ def leer(resultados_dir: Path, **filtros) -> list[dict]:
         if all(registro.get(k) == v for k, v in filtros.items()):
             registros.append(registro)
     if danadas:
-        warnings.warn(f"{ruta}: se ignoran {danadas} línea(s) incompletas (¿una ejecución interrumpida?).")
+        warnings.warn(
+            f"{ruta}: se ignoran {danadas} línea(s) incompletas (¿una ejecución interrumpida?).", stacklevel=2
+        )
     return registros
 
 
-def ultimos_por_clave(registros: list[dict], claves=("arquitectura", "estrategia", "imagenes_por_clase", "semilla")) -> list[dict]:
+def ultimos_por_clave(
+    registros: list[dict], claves=("arquitectura", "estrategia", "imagenes_por_clase", "semilla")
+) -> list[dict]:
     """Se queda con el registro más reciente de cada combinación de claves."""
     ultimos: dict[tuple, dict] = {}
     for registro in sorted(registros, key=lambda r: r.get("fecha", "")):

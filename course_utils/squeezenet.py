@@ -14,10 +14,7 @@ from keras import layers
 from keras.applications import imagenet_utils
 
 ARCHIVO_PESOS = "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5"
-URL_PESOS = (
-    "https://raw.githubusercontent.com/DeepCognition/keras-squeezenet/v0.4/"
-    + ARCHIVO_PESOS
-)
+URL_PESOS = "https://raw.githubusercontent.com/DeepCognition/keras-squeezenet/v0.4/" + ARCHIVO_PESOS
 MD5_PESOS = "80b66c92d79d4310e07fb60a297bf0d1"
 
 TAM_DEFECTO = 224
@@ -96,9 +93,7 @@ def _forma_entrada(input_shape, input_tensor, include_top):
     if input_shape is None:
         return (TAM_DEFECTO, TAM_DEFECTO, 3) if include_top else (None, None, 3)
     if len(input_shape) != 3:
-        raise ValueError(
-            f"input_shape debe ser (alto, ancho, canales), no {input_shape}."
-        )
+        raise ValueError(f"input_shape debe ser (alto, ancho, canales), no {input_shape}.")
     if any(lado is not None and lado < TAM_MINIMO for lado in input_shape[:2]):
         raise ValueError(
             f"input_shape={tuple(input_shape)} es demasiado pequeño para SqueezeNet: "
@@ -117,13 +112,10 @@ def _ruta_pesos(weights, include_top):
             "usa include_top=False y añade tu propia cabeza."
         )
     if weights == "imagenet":
-        return keras.utils.get_file(
-            ARCHIVO_PESOS, URL_PESOS, cache_subdir="models", file_hash=MD5_PESOS
-        )
+        return keras.utils.get_file(ARCHIVO_PESOS, URL_PESOS, cache_subdir="models", file_hash=MD5_PESOS)
     if not os.path.exists(weights):
         raise ValueError(
-            f"weights debe ser None, 'imagenet' o la ruta a {ARCHIVO_PESOS}; "
-            f"no existe el archivo {weights!r}."
+            f"weights debe ser None, 'imagenet' o la ruta a {ARCHIVO_PESOS}; no existe el archivo {weights!r}."
         )
     return weights
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import re
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy as np
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from course_utils import datos, ejecucion, experimentos
+from course_utils import datos, estrategias, graficos, resultados, temario
 from course_utils import registros as reg
 
 TODAS = "todas"
@@ -40,7 +39,6 @@ SIN_BARRIDO = (
     "primero con la misma carpeta de resultados (CURSO_RESULTADOS_DIR) y vuelve a llamar a "
     "widgets.control_descongelar(registros.leer(config.resultados_dir))."
 )
-MODOS_MAPA = (("rapido", "rápido"), ("clase", "clase"), ("completo", "completo"))
 
 
 class Panel(w.VBox):
@@ -106,8 +104,8 @@ def _numero(valor, clave: str) -> str:
 
 
 def _nombre_fila(r: dict) -> str:
-    estrategia = experimentos.NOMBRES_ESTRATEGIA.get(r.get("estrategia"), r.get("estrategia", "?"))
-    return f"{experimentos.titulo_red(r.get('arquitectura', '?'))} · {estrategia}"
+    estrategia = estrategias.NOMBRES_ESTRATEGIA.get(r.get("estrategia"), r.get("estrategia", "?"))
+    return f"{estrategias.titulo_red(r.get('arquitectura', '?'))} · {estrategia}"
 
 
 def _filtrar(filas: list[dict], estrategia: str, red: str, clave: str, mayor: bool) -> list[dict]:
@@ -126,7 +124,7 @@ def _tabla_comparador(filas: list[dict], metrica: str, clave: str) -> str:
     lineas = [f"{'red · estrategia':<34} {'img/clase':>9}  {metrica:>28}  pesos"]
     for r in filas:
         n = r.get("imagenes_por_clase") or "todas"
-        lineas.append(f"{_nombre_fila(r):<34} {n:>9}  {_numero(r[clave], clave):>28}  {experimentos.origen_pesos(r)}")
+        lineas.append(f"{_nombre_fila(r):<34} {n:>9}  {_numero(r[clave], clave):>28}  {estrategias.origen_pesos(r)}")
     return "\n".join(lineas)
 
 
@@ -136,12 +134,7 @@ def _barras_comparador(filas: list[dict], metrica: str, clave: str) -> Figure:
         _nombre_fila(r) + (f" · {r.get('imagenes_por_clase') or 'todas'}/clase" if varias_n else "") for r in filas
     ]
     fig = Figure(figsize=(7, 0.35 * len(filas) + 1.2))
-    ax = fig.subplots()
-    ax.barh(range(len(filas)), [r[clave] for r in filas], color="tab:blue")
-    ax.set_yticks(range(len(filas)), etiquetas, fontsize=8)
-    ax.invert_yaxis()  # la mejor arriba
-    ax.set_xlabel(metrica)
-    ax.set_title(f"{metrica} (la mejor arriba)")
+    graficos.barras_horizontales(etiquetas, [r[clave] for r in filas], metrica, ax=fig.subplots())
     return fig
 
 
@@ -202,20 +195,7 @@ def _probabilidades_y_mapa(modelo, x: np.ndarray, con_gradcam: bool):
 def _figura_prediccion(imagen: np.ndarray, superpuesta, probs: np.ndarray, clases: list[str], titulo: str) -> Figure:
     paneles = 3 if superpuesta is not None else 2
     fig = Figure(figsize=(3.2 * paneles, 3))
-    ejes = fig.subplots(1, paneles)
-    ejes[0].imshow(imagen)
-    ejes[0].set_title(titulo, fontsize=9)
-    if superpuesta is not None:
-        ejes[1].imshow(superpuesta)
-        ejes[1].set_title("Grad-CAM: dónde mira la red", fontsize=9)
-    for eje in ejes[: paneles - 1]:
-        eje.axis("off")
-    ejes[-1].barh(range(len(clases)), probs, color="tab:orange")
-    ejes[-1].set_yticks(range(len(clases)), clases, fontsize=8)
-    ejes[-1].invert_yaxis()
-    ejes[-1].set_xlim(0, 1)
-    ejes[-1].set_xlabel("probabilidad")
-    fig.tight_layout()
+    graficos.prediccion(imagen, superpuesta, probs, clases, titulo, ejes=fig.subplots(1, paneles))
     return fig
 
 
@@ -283,14 +263,14 @@ def barrido_descongelar(registros: list[dict]) -> dict[str, dict[int, dict]]:
 def _texto_descongelar(puntos: dict[int, dict], n: int, red: str) -> str:
     r, n0 = puntos[n], min(puntos)
     lineas = [
-        f"{experimentos.titulo_red(red)} con {n} bloque(s) superiores descongelados: exactitud en prueba "
+        f"{estrategias.titulo_red(red)} con {n} bloque(s) superiores descongelados: exactitud en prueba "
         f"{r['test_accuracy']:.3f} (validación {r.get('val_accuracy', float('nan')):.3f}), "
         f"{_numero(r.get('parametros_entrenables'), 'p')} parámetros entrenables, {r.get('segundos_total', 0):.1f} s."
     ]
     if n != n0:
         base = puntos[n0]
         diferencia = r["test_accuracy"] - base["test_accuracy"]
-        margen = experimentos.margen_error(base["test_accuracy"], int(base.get("imagenes_prueba") or 0))
+        margen = resultados.margen_error(base["test_accuracy"], int(base.get("imagenes_prueba") or 0))
         if abs(diferencia) <= margen:
             veredicto = f"una diferencia de {diferencia:+.3f}, dentro del margen de error (±{margen:.3f}): no distingue"
         else:
@@ -302,17 +282,8 @@ def _texto_descongelar(puntos: dict[int, dict], n: int, red: str) -> str:
 
 
 def _figura_descongelar(puntos: dict[int, dict], n: int, red: str) -> Figure:
-    ns = sorted(puntos)
     fig = Figure(figsize=(6, 3.2))
-    ax = fig.subplots()
-    ax.plot(ns, [puntos[k]["test_accuracy"] for k in ns], "-o", label="prueba")
-    ax.plot(ns, [puntos[k].get("val_accuracy", np.nan) for k in ns], "--o", label="validación", alpha=0.7)
-    ax.plot([n], [puntos[n]["test_accuracy"]], "o", color="tab:red", markersize=12, label="elegido")
-    ax.set_xticks(ns)
-    ax.set_xlabel("bloques superiores descongelados")
-    ax.set_ylabel("exactitud")
-    ax.set_title(f"{experimentos.titulo_red(red)}: ¿cuántos bloques descongelar?")
-    ax.legend(fontsize=8)
+    graficos.curva_descongelar(puntos, n, estrategias.titulo_red(red), ax=fig.subplots())
     return fig
 
 
@@ -323,7 +294,7 @@ def control_descongelar(registros: list[dict]) -> Panel:
         return _vacio("¿cuántos bloques descongelar?", SIN_BARRIDO)
     redes = sorted(barrido)
     controles = {
-        "red": w.Dropdown(options=[(experimentos.titulo_red(r), r) for r in redes], description="Red:"),
+        "red": w.Dropdown(options=[(estrategias.titulo_red(r), r) for r in redes], description="Red:"),
         "bloques": w.SelectionSlider(
             options=sorted(barrido[redes[0]]), description="Bloques:", continuous_update=False
         ),
@@ -345,7 +316,7 @@ def control_descongelar(registros: list[dict]) -> Panel:
     controles["red"].observe(_seguro(texto, cambiar_red), names="value")
     callback()
     resumen = "\n".join(
-        f"{experimentos.titulo_red(red)}: "
+        f"{estrategias.titulo_red(red)}: "
         + ", ".join(f"{n} bloque(s) → {p['test_accuracy']:.3f}" for n, p in sorted(barrido[red].items()))
         for red in redes
     )
@@ -372,19 +343,11 @@ def _modelo_y_metadatos(modelo_o_ruta):
     )
 
 
-def _decodificar(contenido: bytes) -> np.ndarray:
-    from PIL import Image, ImageOps
-
-    with Image.open(io.BytesIO(contenido)) as img:
-        img = ImageOps.exif_transpose(img)
-        return np.asarray(img.convert("RGBA" if "A" in img.mode else "RGB"), dtype=np.uint8)
-
-
 def _prediccion_subida(modelo, metadatos: dict, archivo: dict) -> tuple[str, Figure]:
     from course_utils import exportacion
 
     try:
-        imagen = _decodificar(bytes(archivo["content"]))
+        imagen = datos.cargar_imagen(bytes(archivo["content"]))
     except Exception as exc:  # noqa: BLE001 - PIL lanza varios tipos con archivos que no son imágenes
         nombre = archivo.get("name", "el archivo")
         return f"{nombre} no se puede leer como imagen ({type(exc).__name__}). Sube un JPG o PNG.", None
@@ -392,7 +355,7 @@ def _prediccion_subida(modelo, metadatos: dict, archivo: dict) -> tuple[str, Fig
     clases = list(metadatos["clases"])
     probs = np.array([pred["probabilidades"][c] for c in clases])
     texto = f"{archivo.get('name', 'imagen')}: «{pred['clase']}» con p = {pred['probabilidad']:.2f}"
-    return texto, _figura_prediccion(imagen[..., :3], None, probs, clases, archivo.get("name", ""))
+    return texto, _figura_prediccion(imagen, None, probs, clases, archivo.get("name", ""))
 
 
 def subir_y_predecir(modelo_o_ruta) -> Panel:
@@ -426,46 +389,10 @@ def subir_y_predecir(modelo_o_ruta) -> Panel:
 # --- Mapa del curso -------------------------------------------------------------------------
 
 
-def tiempos_readme(readme: Path) -> dict[str, dict[str, str]]:
-    """Tiempos por modo de cada cuaderno, leídos de la tabla «Temario» del README."""
-    if not Path(readme).is_file():
-        return {}
-    tiempos, columnas = {}, None
-    for linea in Path(readme).read_text(encoding="utf-8").splitlines():
-        celdas = [c.strip() for c in linea.strip().strip("|").split("|")] if linea.startswith("|") else []
-        if celdas and celdas[0] == "cuaderno":
-            columnas = {nombre: i for i, nombre in enumerate(celdas)}
-        elif celdas and columnas and (nombre := re.match(r"`(\d\d_\w+)`", celdas[0])):
-            tiempos[nombre.group(1)] = {
-                modo: celdas[columnas[titulo]] for modo, titulo in MODOS_MAPA if columnas.get(titulo, 99) < len(celdas)
-            }
-        elif not celdas:
-            columnas = None
-    return tiempos
-
-
 def _markdown_ligero(texto: str) -> str:
     texto = html.escape(texto)
     texto = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", texto)
     return re.sub(r"`(.+?)`", r"<code>\1</code>", texto)
-
-
-def ficha_cuaderno(cuaderno: Path) -> dict:
-    """Título y objetivos de un cuaderno, leídos de sus celdas `# NN · Título` y `## Objetivos`."""
-    try:
-        celdas = json.loads(Path(cuaderno).read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError):
-        celdas = []
-    textos = ["".join(c.get("source", "")) for c in celdas if c.get("cell_type") == "markdown"]
-    titulo = next((t.splitlines()[0].lstrip("# ").strip() for t in textos if t.startswith("# ")), cuaderno.stem)
-    objetivos_md = next((t for t in textos if t.startswith("## Objetivos")), "")
-    objetivos: list[str] = []
-    for linea in objetivos_md.splitlines()[1:]:
-        if linea.startswith("- "):
-            objetivos.append(linea[2:].strip())
-        elif linea.strip() and objetivos:
-            objetivos[-1] += " " + linea.strip()
-    return {"nombre": cuaderno.stem, "titulo": titulo, "objetivos": objetivos}
 
 
 def _html_ficha(ficha: dict, tiempos: dict[str, str]) -> str:
@@ -473,7 +400,7 @@ def _html_ficha(ficha: dict, tiempos: dict[str, str]) -> str:
         "".join(f"<li>{_markdown_ligero(o)}</li>" for o in ficha["objetivos"]) or "<li>(sin sección Objetivos)</li>"
     )
     por_modo = " · ".join(
-        f"{etiqueta}: {_markdown_ligero(tiempos.get(modo, 'ver README'))}" for modo, etiqueta in MODOS_MAPA
+        f"{etiqueta}: {_markdown_ligero(tiempos.get(modo, 'ver README'))}" for modo, etiqueta in temario.MODOS
     )
     return (
         f"<h4>{html.escape(ficha['titulo'])}</h4><code>notebooks/{ficha['nombre']}.ipynb</code><ul>{objetivos}</ul>"
@@ -485,11 +412,10 @@ def _html_ficha(ficha: dict, tiempos: dict[str, str]) -> str:
 
 def mapa_del_curso(carpeta: Path | None = None) -> Panel:
     """Los cuadernos del curso en orden, con sus objetivos y su tiempo por modo."""
-    carpeta = Path(carpeta or ejecucion.CARPETA_CUADERNOS)
-    fichas = [ficha_cuaderno(c) for c in ejecucion.listar_cuadernos(carpeta=carpeta)]
+    fichas = temario.fichas(carpeta)
     if not fichas:
-        return _vacio("mapa del curso", f"No hay cuadernos NN_*.ipynb en {carpeta}.")
-    tiempos = tiempos_readme(carpeta.parent / "README.md")
+        return _vacio("mapa del curso", f"No hay cuadernos NN_*.ipynb en {carpeta or 'notebooks/'}.")
+    tiempos = temario.tiempos(carpeta)
     controles = {
         "cuaderno": w.Dropdown(options=[(f["titulo"], i) for i, f in enumerate(fichas)], description="Cuaderno:")
     }
@@ -506,10 +432,8 @@ def mapa_del_curso(carpeta: Path | None = None) -> Panel:
     resumen = "\n".join(
         f"{f['nombre']:<36} "
         + " · ".join(
-            f"{etiqueta} {tiempos.get(f['nombre'], {}).get(modo, 'ver README')}" for modo, etiqueta in MODOS_MAPA
+            f"{etiqueta} {tiempos.get(f['nombre'], {}).get(modo, 'ver README')}" for modo, etiqueta in temario.MODOS
         )
         for f in fichas
     )
-    return _mostrar(
-        Panel("mapa del curso", controles, texto), "Cuadernos disponibles y tiempo por modo:\n" + resumen
-    )
+    return _mostrar(Panel("mapa del curso", controles, texto), "Cuadernos disponibles y tiempo por modo:\n" + resumen)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import crear_imagen, huellas
 
-from course_utils import arquitecturas, demo, exportacion, experimentos
+from course_utils import arquitecturas, demo, estrategias, exportacion
 from course_utils.__main__ import main
 from course_utils.inspeccion import DatosInvalidos
 
@@ -23,7 +23,7 @@ def frutas(tmp_path_factory):
 @pytest.fixture
 def exportado(tmp_path):
     """Una CNN desde cero sin entrenar, exportada con sus metadatos."""
-    modelo = experimentos.construir_desde_cero(len(CLASES), 32)
+    modelo = estrategias.construir_desde_cero(len(CLASES), 32)
     ruta = exportacion.exportar(
         modelo, tmp_path / "modelo.keras", clases=CLASES, arquitectura="cnn_desde_cero", tam=32,
         estrategia="desde_cero", registro={"test_accuracy": 0.5},
@@ -97,7 +97,7 @@ def test_errores_en_espanol(exportado, tmp_path):
     with pytest.raises(DatosInvalidos, match="está vacía"):
         exportacion.predecir(ruta, tmp_path / "vacia")
     with pytest.raises(exportacion.ModeloNoValido, match="no tiene metadatos"):
-        exportacion.predecir(experimentos.construir_desde_cero(2, 32), tmp_path / "vacia")
+        exportacion.predecir(estrategias.construir_desde_cero(2, 32), tmp_path / "vacia")
 
 
 def test_no_sobrescribe_sin_permiso(exportado):

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import arquitecturas, experimentos, gradcam
+from course_utils import arquitecturas, estrategias, gradcam
 
 
 def _modelo_cuadrante(tam=16):
@@ -51,7 +51,7 @@ def test_gradientes_contrarios_dan_un_mapa_nulo_sin_nan():
 
 
 def test_cnn_plana_elige_el_ultimo_pooling():
-    modelo = experimentos.construir_desde_cero(5, 48)
+    modelo = estrategias.construir_desde_cero(5, 48)
     esperada = [c.name for c in modelo.layers if isinstance(c, keras.layers.MaxPooling2D)][-1]
     assert gradcam.ultima_capa_convolucional(modelo) == esperada
     mapa, indice, probabilidades = gradcam.mapa_gradcam(modelo, np.random.default_rng(0).random((48, 48, 3)))
@@ -63,7 +63,7 @@ def test_cnn_plana_elige_el_ultimo_pooling():
 
 def _anidado(nombre, tam):
     base = arquitecturas.obtener(nombre).constructor(include_top=False, weights=None, input_shape=(tam, tam, 3))
-    return experimentos.construir_extraccion(base, 3, tam)
+    return estrategias.construir_extraccion(base, 3, tam)
 
 
 @pytest.mark.parametrize("nombre", arquitecturas.NOMBRES)

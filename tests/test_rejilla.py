@@ -1,11 +1,11 @@
 """Pruebas de la rejilla del cuaderno 06: planificación, reanudación, tabla, conclusiones e informe."""
 
-import argparse
 import json
 
 import pytest
 
-from course_utils import arquitecturas, demo, experimentos, registros
+from course_utils import __main__ as cli
+from course_utils import arquitecturas, demo, informe, registros, rejilla, resultados
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def carpeta(tmp_path_factory):
 
 
 @pytest.fixture
-def resultados(monkeypatch, tmp_path):
+def dir_resultados(monkeypatch, tmp_path):
     monkeypatch.setenv("CURSO_RESULTADOS_DIR", str(tmp_path / "resultados"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     return tmp_path / "resultados"
@@ -44,7 +44,7 @@ def _registro(arq, estrategia, acc, pesos="local", n=100, semilla=42, segundos=1
 
 
 def test_planificar_por_modo_y_curva_sin_duplicados():
-    celdas = experimentos.planificar("rapido")
+    celdas = rejilla.planificar("rapido")
     assert [(c.arquitectura, c.estrategia) for c in celdas] == [
         ("cnn_desde_cero", "desde_cero"),
         ("mobilenet_v2", "extraccion"),
@@ -52,65 +52,64 @@ def test_planificar_por_modo_y_curva_sin_duplicados():
         ("squeezenet", "extraccion"),
         ("squeezenet", "fine_tuning"),
     ]
-    con_curva = experimentos.planificar("rapido", curva=True)
+    con_curva = rejilla.planificar("rapido", curva=True)
     claves = [(c.arquitectura, c.estrategia, c.imagenes_por_clase, c.semilla) for c in con_curva]
     assert len(claves) == len(set(claves)), "una celda de la tabla no debe repetirse como punto de la curva"
     assert {c.imagenes_por_clase for c in con_curva if c.en_curva} == {5, 12}
-    assert len(experimentos.planificar("clase", curva=True)) > len(experimentos.planificar("clase"))
-    assert {c.arquitectura for c in experimentos.planificar("completo")} == {"cnn_desde_cero", *arquitecturas.NOMBRES}
+    assert len(rejilla.planificar("clase", curva=True)) > len(rejilla.planificar("clase"))
+    assert {c.arquitectura for c in rejilla.planificar("completo")} == {"cnn_desde_cero", *arquitecturas.NOMBRES}
     with pytest.raises(ValueError, match="Estrategia desconocida"):
-        experimentos.planificar("rapido", estrategias=["transferencia"])
+        rejilla.planificar("rapido", estrategias=["transferencia"])
 
 
-def test_reanudar_no_vuelve_a_entrenar(carpeta, resultados):
+def test_reanudar_no_vuelve_a_entrenar(carpeta, dir_resultados):
     kwargs = {"estrategias": ["desde_cero"], "epocas": 1, "tam_imagen": 32, "carpeta": carpeta}
-    primero = experimentos.ejecutar_rejilla("rapido", **kwargs)
+    primero = rejilla.ejecutar_rejilla("rapido", **kwargs)
     assert primero.entrenadas == 1 and primero.reutilizadas == 0
-    lineas = registros.leer(resultados)
-    segundo = experimentos.ejecutar_rejilla("rapido", **kwargs)
+    lineas = registros.leer(dir_resultados)
+    segundo = rejilla.ejecutar_rejilla("rapido", **kwargs)
     assert segundo.entrenadas == 0 and segundo.reutilizadas == 1
-    assert registros.leer(resultados) == lineas, "la segunda ejecución no debe añadir registros"
+    assert registros.leer(dir_resultados) == lineas, "la segunda ejecución no debe añadir registros"
     assert segundo.registros[0]["etiqueta"] == "experimentos"
     # Otro presupuesto de épocas es otra celda: se entrena de nuevo.
-    tercero = experimentos.ejecutar_rejilla("rapido", **{**kwargs, "epocas": 2})
+    tercero = rejilla.ejecutar_rejilla("rapido", **{**kwargs, "epocas": 2})
     assert tercero.entrenadas == 1
-    leido = experimentos.cargar_informe(resultados, "rapido")
+    leido = informe.cargar_informe(dir_resultados, "rapido")
     assert leido is not None and leido.filas[0]["estrategia"] == "desde_cero"
-    assert (resultados / "informe_rapido.md").is_file() and (resultados / "informe_rapido_exactitud.png").is_file()
+    assert (dir_resultados / "informe_rapido.md").is_file() and (dir_resultados / "informe_rapido_exactitud.png").is_file()
 
 
-def test_extraccion_y_ajuste_fino_con_la_misma_funcion(carpeta, resultados, bases_aleatorias):
-    informe = experimentos.ejecutar_rejilla(
+def test_extraccion_y_ajuste_fino_con_la_misma_funcion(carpeta, dir_resultados, bases_aleatorias):
+    hecho = rejilla.ejecutar_rejilla(
         "rapido", arquitecturas_elegidas=["squeezenet"], estrategias=["extraccion", "fine_tuning"], epocas=1,
         tam_imagen=32, carpeta=carpeta,
     )  # fmt: skip
-    por_estrategia = {r["estrategia"]: r for r in informe.registros}
+    por_estrategia = {r["estrategia"]: r for r in hecho.registros}
     ext, ft = por_estrategia["extraccion"], por_estrategia["fine_tuning"]
     assert ext["pesos"] == ft["pesos"] == "aleatorios"
     assert ft["parametros_entrenables"] > ext["parametros_entrenables"]
     assert ft["epocas"] == ext["epocas"] + 1, "el ajuste fino suma su fase 1"
     assert ft["segundos_total"] > ext["segundos_total"]
-    filas = experimentos.tabla(informe.registros)
+    filas = resultados.tabla(hecho.registros)
     assert all(f["aleatorio"] for f in filas)
-    assert "ALEATORIOS" in experimentos.tabla_markdown(filas)
+    assert "ALEATORIOS" in resultados.tabla_markdown(filas)
 
 
-def test_red_sin_pesos_se_omite_sin_romper(carpeta, resultados, monkeypatch, capsys):
+def test_red_sin_pesos_se_omite_sin_romper(carpeta, dir_resultados, monkeypatch, capsys):
     def sin_pesos(*args, **kwargs):
         raise arquitecturas.PesosNoDisponibles("No hay pesos ImageNet para VGG16.")
 
     monkeypatch.setattr(arquitecturas, "cargar_base", sin_pesos)
-    informe = experimentos.ejecutar_rejilla(
+    hecho = rejilla.ejecutar_rejilla(
         "clase", arquitecturas_elegidas=["vgg16"], estrategias=["extraccion", "fine_tuning"], epocas=1,
         tam_imagen=32, carpeta=carpeta, escribir=False,
     )  # fmt: skip
-    assert "vgg16" in informe.omitidas and informe.registros == []
+    assert "vgg16" in hecho.omitidas and hecho.registros == []
     assert "Se omite VGG16" in capsys.readouterr().out
 
 
-def test_main_devuelve_2_con_opciones_invalidas(resultados):
-    args = argparse.Namespace(modo="rapido", arquitecturas=["alexnet"], estrategias=None, curva=False)
-    assert experimentos.main(args) == 2
+def test_main_devuelve_2_con_opciones_invalidas(dir_resultados):
+    assert cli.main(["experimentos", "--modo", "rapido", "--arquitecturas", "alexnet"]) == 2
 
 
 def test_tabla_conclusiones_y_contradicciones():
@@ -121,19 +120,19 @@ def test_tabla_conclusiones_y_contradicciones():
         _registro("resnet50", "extraccion", 0.55, pesos="aleatorios"),
         _registro("vgg16", "extraccion", 0.10, fecha="2024-01-01"),  # más antiguo: no cuenta
     ]
-    filas = experimentos.tabla(regs)
+    filas = resultados.tabla(regs)
     assert [(f["arquitectura"], f["estrategia"]) for f in filas] == [
         ("cnn_desde_cero", "desde_cero"),
         ("vgg16", "extraccion"),
         ("resnet50", "extraccion"),
         ("vgg16", "fine_tuning"),
     ]
-    assert experimentos.mejor_por_red(filas)["vgg16"]["estrategia"] == "extraccion"
-    texto = experimentos.conclusiones(filas, modo="clase")
+    assert resultados.mejor_por_red(filas)["vgg16"]["estrategia"] == "extraccion"
+    texto = resultados.conclusiones(filas, modo="clase")
     assert "0.900" in texto and "0.600" in texto
     assert "Contradice lo esperado" in texto and "empeora" in texto  # el ajuste fino cae 0.30
     assert "ALEATORIOS" in texto  # la causa de ResNet50: pesos aleatorios
-    pivote = experimentos.tabla_pivote_markdown(filas)
+    pivote = resultados.tabla_pivote_markdown(filas)
     assert "**0.900**" in pivote and "ResNet50 ⚠" in pivote
 
 
@@ -142,18 +141,18 @@ def test_curva_agrega_semillas_y_margen():
         _registro("mobilenet_v2", "extraccion", acc, n=n, semilla=s)
         for n, s, acc in ((10, 1, 0.5), (10, 2, 0.7), (50, 1, 0.8), (50, 2, 0.9))
     ]
-    puntos = experimentos.curva(regs)
+    puntos = resultados.curva(regs)
     assert [(p["imagenes_por_clase"], p["semillas"]) for p in puntos] == [(10, 2), (50, 2)]
     assert puntos[0]["media"] == pytest.approx(0.6) and puntos[0]["minimo"] == 0.5 and puntos[0]["maximo"] == 0.7
-    assert experimentos.margen_error(0.8, 150) == pytest.approx(1.96 * (0.8 * 0.2 / 150) ** 0.5)
-    assert "| 50 |" in experimentos.curva_markdown(puntos)
+    assert resultados.margen_error(0.8, 150) == pytest.approx(1.96 * (0.8 * 0.2 / 150) ** 0.5)
+    assert "| 50 |" in resultados.curva_markdown(puntos)
 
 
 def test_cargar_informe_inexistente_o_danado(tmp_path):
-    assert experimentos.cargar_informe(tmp_path, "clase") is None
+    assert informe.cargar_informe(tmp_path, "clase") is None
     (tmp_path / "informe_clase.json").write_text("{roto", encoding="utf-8")
-    assert experimentos.cargar_informe(tmp_path, "clase") is None
+    assert informe.cargar_informe(tmp_path, "clase") is None
     (tmp_path / "informe_clase.json").write_text(
         json.dumps({"modo": "clase", "registros": [_registro("vgg16", "extraccion", 0.8)]}), encoding="utf-8"
     )
-    assert experimentos.cargar_informe(tmp_path, "clase").filas[0]["test_accuracy"] == 0.8
+    assert informe.cargar_informe(tmp_path, "clase").filas[0]["test_accuracy"] == 0.8

@@ -1,0 +1,135 @@
+"""El informe de la comparativa en disco: `informe_<modo>.md`, su `.json` y las gráficas PNG.
+
+`escribir_informe` lo guarda al terminar la rejilla y `cargar_informe` lo lee para que el
+cuaderno 06 y los widgets muestren resultados sin volver a entrenar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from course_utils import config as cfg
+from course_utils import graficos
+from course_utils.estrategias import TASA_AJUSTE_FINO, TASA_CABEZA, titulo_red
+from course_utils.resultados import (
+    Informe,
+    conclusiones,
+    curva,
+    curva_markdown,
+    tabla,
+    tabla_markdown,
+    tabla_pivote_markdown,
+)
+
+
+def _rutas(resultados_dir: Path, modo: str) -> dict[str, Path]:
+    base = Path(resultados_dir) / f"informe_{modo}"
+    return {
+        "md": base.with_suffix(".md"),
+        "json": base.with_suffix(".json"),
+        "barras": Path(f"{base}_exactitud.png"),
+        "tiempo": Path(f"{base}_tiempo.png"),
+        "curva": Path(f"{base}_curva.png"),
+    }
+
+
+def informe_markdown(
+    registros_: list[dict],
+    modo: str,
+    omitidas: dict[str, str] | None = None,
+    registros_curva: list[dict] | None = None,
+    imagenes: dict[str, str] | None = None,
+) -> str:
+    """El informe completo en Markdown: contexto, tabla, conclusiones, curva y gráficas."""
+    filas = tabla(registros_)
+    puntos = curva(registros_curva or [])
+    muestra = filas[0] if filas else {}
+    lineas = [
+        f"# Comparación controlada de estrategias · modo {modo}",
+        "",
+        f"Generado el {dt.datetime.now():%Y-%m-%d %H:%M} con `python -m course_utils experimentos`.",
+        (
+            f"Datos: **{muestra.get('datos', '—')}** · imágenes por clase: "
+            f"{muestra.get('imagenes_por_clase') or 'todas'} · "
+            f"imágenes de prueba: {muestra.get('imagenes_prueba', '—')} · "
+            f"dispositivo: {muestra.get('dispositivo', '—')}."
+        ),
+        (
+            "Mismas particiones, semilla y presupuesto de épocas para todas las celdas; "
+            f"tasa de la cabeza {TASA_CABEZA:g}, del ajuste fino {TASA_AJUSTE_FINO:g}; "
+            "el ajuste fino incluye el tiempo y las épocas de su fase 1."
+        ),
+    ]
+    if modo == "rapido":
+        lineas += ["", "> **Modo rápido:** resultados solo orientativos."]
+    if any(f["aleatorio"] for f in filas):
+        lineas += [
+            "",
+            "> ⚠ Las filas marcadas usan pesos **ALEATORIOS** en una red preentrenable: no miden transferencia.",
+        ]
+    if omitidas:
+        lineas += ["", "**Redes omitidas:**"] + [f"- {titulo_red(r)}: {m}" for r, m in omitidas.items()]
+    lineas += ["", "## Estrategias × redes: exactitud en prueba (segundos de entrenamiento)", ""]
+    lineas += [tabla_pivote_markdown(filas), "", "## Detalle de cada celda", "", tabla_markdown(filas)]
+    lineas += ["", "## Conclusiones", ""]
+    lineas += [conclusiones(filas, puntos, modo)]
+    if puntos:
+        lineas += ["", "## Curva de datos", "", curva_markdown(puntos)]
+    if imagenes:
+        lineas += ["", "## Gráficas", ""] + [f"![{k}]({v})" for k, v in imagenes.items()]
+    return "\n".join(lineas) + "\n"
+
+
+def escribir_informe(informe: Informe, resultados_dir: Path) -> Path:
+    """Guarda `informe_<modo>.md`, su `.json` y las gráficas PNG en la carpeta de resultados."""
+    import matplotlib.pyplot as plt
+
+    rutas = _rutas(resultados_dir, informe.modo)
+    rutas["md"].parent.mkdir(parents=True, exist_ok=True)
+    imagenes = {}
+    filas, puntos = informe.filas, informe.puntos_curva
+    for nombre, funcion, datos_ in (
+        ("barras", graficos.grafico_barras, filas),
+        ("tiempo", graficos.grafico_tiempo, filas),
+        ("curva", graficos.grafico_curva, puntos),
+    ):
+        if not datos_:
+            continue
+        ax = funcion(datos_)
+        ax.figure.savefig(rutas[nombre], dpi=110)
+        plt.close(ax.figure)
+        imagenes[nombre] = rutas[nombre].name
+    contenido = {
+        "modo": informe.modo,
+        "fecha": dt.datetime.now().isoformat(timespec="seconds"),
+        "registros": informe.registros,
+        "registros_curva": informe.registros_curva,
+        "omitidas": informe.omitidas,
+    }
+    rutas["json"].write_text(json.dumps(contenido, ensure_ascii=False, indent=1), encoding="utf-8")
+    texto = informe_markdown(informe.registros, informe.modo, informe.omitidas, informe.registros_curva, imagenes)
+    rutas["md"].write_text(texto, encoding="utf-8")
+    return rutas["md"]
+
+
+def cargar_informe(resultados_dir: Path, modo: str) -> Informe | None:
+    """Lee el informe de una rejilla ya ejecutada (su `.json`), o None si no existe."""
+    rutas = _rutas(resultados_dir, cfg.resolver_modo(modo))
+    if not rutas["json"].is_file():
+        return None
+    try:
+        contenido = json.loads(rutas["json"].read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        print(f"AVISO: {rutas['json']} está dañado; se ignora y habrá que volver a ejecutar la rejilla.")
+        return None
+    if not contenido.get("registros"):
+        return None
+    return Informe(
+        contenido["modo"],
+        contenido["registros"],
+        contenido.get("registros_curva", []),
+        contenido.get("omitidas", {}),
+        ruta=rutas["md"] if rutas["md"].is_file() else None,
+    )

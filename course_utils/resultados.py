@@ -1,0 +1,362 @@
+"""Resultados de la comparativa: tabla, curva de datos, margen de error, comparaciones y conclusiones.
+
+Todo se calcula a partir de los registros de `registros.jsonl`: nada se escribe a mano. Las
+gráficas están en `graficos` y los archivos del informe en `informe`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from pathlib import Path
+
+from course_utils import arquitecturas, registros
+from course_utils.estrategias import (
+    ARQ_DESDE_CERO,
+    ESTRATEGIAS,
+    NOMBRES_ESTRATEGIA,
+    TASA_AJUSTE_FINO,
+    TASA_CABEZA,
+    origen_pesos,
+    titulo_red,
+)
+
+
+@dataclasses.dataclass
+class Informe:
+    """Resultado de una rejilla: registros de la tabla y de la curva, redes omitidas y contadores."""
+
+    modo: str
+    registros: list[dict]
+    registros_curva: list[dict] = dataclasses.field(default_factory=list)
+    omitidas: dict[str, str] = dataclasses.field(default_factory=dict)
+    entrenadas: int = 0
+    reutilizadas: int = 0
+    segundos: float = 0.0
+    ruta: Path | None = None
+
+    @property
+    def filas(self) -> list[dict]:
+        """La tabla estrategias × redes."""
+        return tabla(self.registros)
+
+    @property
+    def puntos_curva(self) -> list[dict]:
+        """Los puntos agregados de la curva de datos."""
+        return curva(self.registros_curva)
+
+
+_ORDEN_REDES = {ARQ_DESDE_CERO: -1, **{n: i for i, n in enumerate(arquitecturas.NOMBRES)}}
+
+
+def tabla(registros_: list[dict]) -> list[dict]:
+    """Una fila por (estrategia, red) con el registro más reciente, ordenada."""
+    ultimos = registros.ultimos_por_clave(registros_, ("arquitectura", "estrategia"))
+    orden_e = {e: i for i, e in enumerate(ESTRATEGIAS)}
+    ultimos.sort(key=lambda r: (orden_e.get(r["estrategia"], 9), _ORDEN_REDES.get(r["arquitectura"], 99)))
+    filas = []
+    for r in ultimos:
+        filas.append(
+            {
+                "estrategia": r["estrategia"],
+                "arquitectura": r["arquitectura"],
+                "red": titulo_red(r["arquitectura"]),
+                "pesos": r["pesos"],
+                "origen_pesos": origen_pesos(r),
+                "aleatorio": r["estrategia"] != "desde_cero" and r["pesos"] == "aleatorios",
+                "test_accuracy": r["test_accuracy"],
+                "val_accuracy": r["val_accuracy"],
+                "imagenes_prueba": r["imagenes_prueba"],
+                "clases": r["clases"],
+                "segundos_total": r["segundos_total"],
+                "segundos_por_epoca": r["segundos_por_epoca"],
+                "epocas": r["epocas"],
+                "parametros_entrenables": r["parametros_entrenables"],
+                "parametros_totales": r["parametros_totales"],
+                "mb_modelo": r["mb_modelo"],
+                "ms_por_imagen": r["ms_por_imagen"],
+                "memoria_pico_mb": r.get("memoria_pico_mb"),
+                "datos": r["datos"],
+                "tam_imagen": r["tam_imagen"],
+                "imagenes_por_clase": r["imagenes_por_clase"],
+                "dispositivo": r.get("dispositivo"),
+            }
+        )
+    return filas
+
+
+def _miles(n) -> str:
+    return f"{n:,}".replace(",", " ") if isinstance(n, int) else "—"
+
+
+def tabla_markdown(filas: list[dict]) -> str:
+    """La tabla estrategias × redes en Markdown, con el origen de los pesos en cada fila."""
+    cabecera = (
+        "| Estrategia | Red | Pesos | Exactitud (prueba) | Tiempo (s) | s/época | Épocas | Parám. entrenables "
+        "| Parám. totales | MB | ms/imagen | Memoria pico (MB) | Datos |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    )
+    lineas = [cabecera]
+    for f in filas:
+        memoria = f"{f['memoria_pico_mb']:.0f}" if f["memoria_pico_mb"] else "—"
+        red = f"**{f['red']}** ⚠" if f["aleatorio"] else f["red"]
+        lineas.append(
+            f"| {NOMBRES_ESTRATEGIA.get(f['estrategia'], f['estrategia'])} | {red} | {f['origen_pesos']} "
+            f"| {f['test_accuracy']:.3f} | {f['segundos_total']:.1f} | {f['segundos_por_epoca']:.2f} | {f['epocas']} "
+            f"| {_miles(f['parametros_entrenables'])} | {_miles(f['parametros_totales'])} | {f['mb_modelo']:.1f} "
+            f"| {f['ms_por_imagen']:.2f} | {memoria} | {f['datos']} |"
+        )
+    return "\n".join(lineas)
+
+
+def tabla_pivote_markdown(filas: list[dict]) -> str:
+    """Estrategias en columnas y redes en filas: exactitud en prueba y segundos; la mejor de cada red en negrita."""
+    lineas = [
+        "| Red | Pesos | Desde cero | Extracción | Ajuste fino |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for red in dict.fromkeys(f["arquitectura"] for f in filas):
+        suyas = {f["estrategia"]: f for f in filas if f["arquitectura"] == red}
+        maximo = max(f["test_accuracy"] for f in suyas.values())
+        celdas = []
+        for estrategia in ESTRATEGIAS:
+            f = suyas.get(estrategia)
+            if f is None:
+                celdas.append("—")
+                continue
+            valor = f"{f['test_accuracy']:.3f}"
+            valor = f"**{valor}**" if len(suyas) > 1 and f["test_accuracy"] == maximo else valor
+            celdas.append(f"{valor} ({f['segundos_total']:.0f} s)")
+        muestra = next(iter(suyas.values()))
+        nombre = f"{muestra['red']} ⚠" if muestra["aleatorio"] else muestra["red"]
+        lineas.append(f"| {nombre} | {muestra['origen_pesos']} | " + " | ".join(celdas) + " |")
+    return "\n".join(lineas)
+
+
+def margen_error(exactitud: float, n: int) -> float:
+    """Semiamplitud aproximada del intervalo del 95 % de una exactitud medida con n imágenes."""
+    if n <= 0:
+        return float("nan")
+    p = min(max(exactitud, 1 / n), 1 - 1 / n)  # evita un margen cero con 0 % o 100 %
+    return 1.96 * math.sqrt(p * (1 - p) / n)
+
+
+def curva(registros_: list[dict]) -> list[dict]:
+    """Agrega la curva de datos: media, mínimo y máximo entre semillas por red, estrategia y n."""
+    ultimos = registros.ultimos_por_clave(registros_, ("arquitectura", "estrategia", "imagenes_por_clase", "semilla"))
+    grupos: dict[tuple, list[dict]] = {}
+    for r in ultimos:
+        grupos.setdefault((r["arquitectura"], r["estrategia"], r["imagenes_por_clase"]), []).append(r)
+    puntos = []
+    for (arq, estrategia, n), rs in grupos.items():
+        exactitudes = [r["test_accuracy"] for r in rs]
+        puntos.append(
+            {
+                "arquitectura": arq,
+                "estrategia": estrategia,
+                "imagenes_por_clase": n,
+                "imagenes_reales_por_clase": rs[0]["imagenes_entrenamiento"] / max(rs[0]["clases"], 1),
+                "media": statistics.fmean(exactitudes),
+                "minimo": min(exactitudes),
+                "maximo": max(exactitudes),
+                "semillas": len(rs),
+                "clases": rs[0]["clases"],
+                "pesos": rs[0]["pesos"],
+                "segundos_medios": statistics.fmean(r["segundos_total"] for r in rs),
+            }
+        )
+    orden_e = {e: i for i, e in enumerate(ESTRATEGIAS)}
+    puntos.sort(key=lambda p: (orden_e.get(p["estrategia"], 9), p["imagenes_reales_por_clase"]))
+    return puntos
+
+
+def curva_markdown(puntos: list[dict]) -> str:
+    """La curva de datos como tabla Markdown: exactitud media (mín.–máx.) por estrategia y n."""
+    lineas = [
+        "| Estrategia | Red | Imágenes por clase | Exactitud media | Mín.–máx. | Semillas | Pesos |",
+        "|---|---|---:|---:|---|---:|---|",
+    ]
+    for p in puntos:
+        pesos = origen_pesos({"estrategia": p["estrategia"], "pesos": p["pesos"]})
+        lineas.append(
+            f"| {NOMBRES_ESTRATEGIA[p['estrategia']]} | {titulo_red(p['arquitectura'])} "
+            f"| {p['imagenes_reales_por_clase']:.0f} | {p['media']:.3f} | {p['minimo']:.3f}–{p['maximo']:.3f} "
+            f"| {p['semillas']} | {pesos} |"
+        )
+    return "\n".join(lineas)
+
+
+# --- Comparaciones y conclusiones a partir de los números ---------------------------------------
+
+
+def mejor_por_red(filas: list[dict]) -> dict[str, dict]:
+    """Para cada red, la fila de la estrategia con mayor exactitud en prueba."""
+    mejores: dict[str, dict] = {}
+    for f in filas:
+        if f["arquitectura"] not in mejores or f["test_accuracy"] > mejores[f["arquitectura"]]["test_accuracy"]:
+            mejores[f["arquitectura"]] = f
+    return mejores
+
+
+def conclusiones(filas: list[dict], puntos: list[dict] | None = None, modo: str = "") -> str:
+    """Conclusiones en Markdown leídas de la tabla medida, con las contradicciones explicadas."""
+    if not filas:
+        return "No hay resultados que comentar: la rejilla está vacía."
+    lineas: list[str] = []
+    if modo == "rapido":
+        lineas.append("> **Modo rápido:** muy pocas imágenes y épocas; estas conclusiones son solo orientativas.\n")
+    if any(f["datos"] == "demo" for f in filas):
+        lineas.append(
+            "> **Datos sintéticos de demostración:** no son fotos reales; las cifras no se trasladan a flores.\n"
+        )
+    base = next((f for f in filas if f["estrategia"] == "desde_cero"), None)
+    por_red: dict[str, dict[str, dict]] = {}
+    for f in filas:
+        if f["estrategia"] != "desde_cero":
+            por_red.setdefault(f["arquitectura"], {})[f["estrategia"]] = f
+    n_prueba = filas[0]["imagenes_prueba"]
+    media = statistics.fmean(f["test_accuracy"] for f in filas)
+    lineas.append(
+        f"Con {n_prueba} imágenes de prueba, cada imagen acertada vale {1 / max(n_prueba, 1):.3f} de exactitud y, "
+        f"para una exactitud como la media de la tabla ({media:.2f}), el margen de error del 95 % es de unos "
+        f"±{margen_error(media, n_prueba):.3f}: diferencias menores no bastan para ordenar estrategias. "
+        f"El azar (una clase de {filas[0]['clases']} al tuntún) daría {1 / max(filas[0]['clases'], 1):.2f}.\n"
+    )
+    if base:
+        lineas.append(
+            f"- **Línea base, CNN desde cero:** exactitud {base['test_accuracy']:.3f} "
+            f"en {base['segundos_total']:.0f} s "
+            f"({base['epocas']} épocas, {_miles(base['parametros_entrenables'])} parámetros entrenables)."
+        )
+    lineas += [_conclusion_red(red, fs, base) for red, fs in por_red.items()]
+    lineas += _contradicciones(por_red, base)
+    if puntos:
+        lineas += _conclusion_curva(puntos)
+    return "\n".join(lineas)
+
+
+def _conclusion_red(red: str, fs: dict[str, dict], base: dict | None) -> str:
+    candidatos = list(fs.values()) + ([base] if base else [])
+    maximo = max(f["test_accuracy"] for f in candidatos)
+    mejores = [NOMBRES_ESTRATEGIA[f["estrategia"]] for f in candidatos if f["test_accuracy"] == maximo]
+    ganador = f"**{mejores[0]}**" if len(mejores) == 1 else "empate entre " + " y ".join(f"**{m}**" for m in mejores)
+    muestra = next(iter(fs.values()))
+    aviso = " ⚠" if muestra["aleatorio"] else ""
+    partes = [
+        f"- **{titulo_red(red)}**{aviso} (pesos: {muestra['origen_pesos']}): mejor resultado, {ganador} ({maximo:.3f})."
+    ]
+    ext, ft = fs.get("extraccion"), fs.get("fine_tuning")
+    if ext and base:
+        partes.append(
+            f"La extracción saca {ext['test_accuracy'] - base['test_accuracy']:+.3f} a la CNN desde cero entrenando "
+            f"solo {_miles(ext['parametros_entrenables'])} parámetros."
+        )
+    if ext and ft:
+        dif = ft["test_accuracy"] - ext["test_accuracy"]
+        margen = margen_error(ext["test_accuracy"], ext["imagenes_prueba"])
+        if abs(dif) < margen:
+            veredicto = "no se distingue de la extracción"
+        else:
+            veredicto = "mejora a la extracción" if dif > 0 else "empeora respecto a la extracción"
+        coste = ft["segundos_total"] / max(ext["segundos_total"], 1e-9)
+        partes.append(
+            f"El ajuste fino {veredicto} ({dif:+.3f}, margen ±{margen:.3f}) y cuesta {ft['segundos_total']:.0f} s "
+            f"frente a {ext['segundos_total']:.0f} s (×{coste:.1f}, con su fase 1 incluida)."
+        )
+    return " ".join(partes)
+
+
+def _comparar(a: dict, b: dict) -> int:
+    """+1 si `a` supera a `b` más allá del margen de error, -1 si queda por debajo, 0 si no se distinguen."""
+    dif = a["test_accuracy"] - b["test_accuracy"]
+    margen = margen_error(b["test_accuracy"], b["imagenes_prueba"])
+    return 0 if abs(dif) < margen else (1 if dif > 0 else -1)
+
+
+def _contradicciones(por_red, base) -> list[str]:
+    """Contrasta cada red con lo esperado en los libros y da causas plausibles cuando no coincide."""
+    avisos = []
+    for red, fs in por_red.items():
+        ext, ft = fs.get("extraccion"), fs.get("fine_tuning")
+        titulo, causas = titulo_red(red), _causas(next(iter(fs.values())))
+        if ext and base:
+            veredicto = _comparar(ext, base)
+            if veredicto < 0:
+                avisos.append(
+                    f"- ⚠ **Contradice lo esperado:** con {titulo}, la extracción ({ext['test_accuracy']:.3f}) queda "
+                    f"por debajo de la CNN desde cero ({base['test_accuracy']:.3f}). Causas plausibles: {causas}."
+                )
+            elif veredicto == 0:
+                avisos.append(
+                    f"- Con {titulo}, la extracción y la CNN desde cero no se distinguen: no se puede confirmar la "
+                    f"ventaja esperada de los pesos preentrenados. Causas plausibles: {causas}."
+                )
+        if ext and ft:
+            veredicto = _comparar(ft, ext)
+            if veredicto < 0:
+                avisos.append(
+                    f"- ⚠ **Contradice lo esperado:** con {titulo}, el ajuste fino ({ft['test_accuracy']:.3f}) empeora "
+                    f"la extracción ({ext['test_accuracy']:.3f}). Al descongelar, las capas altas pueden "
+                    f"sobreajustarse a tan pocas imágenes. Otras causas plausibles: {causas}."
+                )
+            elif veredicto == 0:
+                avisos.append(
+                    f"- Con {titulo}, el ajuste fino no se separa de la extracción: con tasa {TASA_AJUSTE_FINO:g} y "
+                    f"{ft['epocas'] - ext['epocas']} épocas más, los pesos descongelados apenas cambian. Es compatible "
+                    "con lo esperado (una mejora pequeña, no grande), pero no la demuestra."
+                )
+    if not avisos:
+        avisos.append("- Todos los resultados coinciden con lo esperado más allá del margen de error.")
+    return [
+        "",
+        "**¿Coincide con lo esperado?** Con pocos datos se espera extracción > desde cero y ajuste fino ≥ extracción.",
+        *avisos,
+    ]
+
+
+def _causas(fila: dict) -> str:
+    causas = []
+    if fila["aleatorio"]:
+        causas.append("los pesos de esta red son ALEATORIOS: no hay nada que transferir")
+    if fila["epocas"] <= 6:
+        causas.append(f"presupuesto corto ({fila['epocas']} épocas en total)")
+    if fila["imagenes_por_clase"] and fila["imagenes_por_clase"] < 50:
+        causas.append(f"solo {fila['imagenes_por_clase']} imágenes de entrenamiento por clase")
+    if fila["imagenes_prueba"] < 100:
+        causas.append(f"prueba pequeña ({fila['imagenes_prueba']} imágenes): mucho ruido")
+    if fila["datos"] == "demo":
+        causas.append("datos sintéticos, muy distintos de ImageNet")
+    causas.append(f"tasa de aprendizaje fija (cabeza {TASA_CABEZA:g}, ajuste fino {TASA_AJUSTE_FINO:g}) sin ajustar")
+    return "; ".join(causas)
+
+
+def _conclusion_curva(puntos: list[dict]) -> list[str]:
+    lineas = ["", "**Curva de datos:**"]
+    por_estrategia: dict[str, list[dict]] = {}
+    for p in puntos:
+        por_estrategia.setdefault(p["estrategia"], []).append(p)
+    for estrategia, ps in por_estrategia.items():
+        ps = sorted(ps, key=lambda p: p["imagenes_reales_por_clase"])
+        lineas.append(
+            f"- {NOMBRES_ESTRATEGIA[estrategia]}: {ps[0]['media']:.3f} con {ps[0]['imagenes_reales_por_clase']:.0f} "
+            f"imágenes por clase → {ps[-1]['media']:.3f} con {ps[-1]['imagenes_reales_por_clase']:.0f} "
+            f"({ps[-1]['media'] - ps[0]['media']:+.3f}; {ps[0]['semillas']} semilla(s) por punto)."
+        )
+    cero, ext = por_estrategia.get("desde_cero"), por_estrategia.get("extraccion")
+    if cero and ext and len(cero) > 1:
+        cero = sorted(cero, key=lambda p: p["imagenes_reales_por_clase"])
+        ext = sorted(ext, key=lambda p: p["imagenes_reales_por_clase"])
+        gap0, gap1 = ext[0]["media"] - cero[0]["media"], ext[-1]["media"] - cero[-1]["media"]
+        if gap0 > gap1:
+            texto = "la ventaja de los pesos preentrenados es mayor cuantos menos datos hay, como se espera"
+        else:
+            texto = (
+                "la ventaja NO se reduce al crecer los datos, al contrario de lo esperado; con tan pocos "
+                "puntos y semillas la curva es ruidosa"
+            )
+        lineas.append(
+            f"- Ventaja de la extracción sobre desde cero: {gap0:+.3f} con los menos datos y {gap1:+.3f} con los "
+            f"más: {texto}."
+        )
+    return lineas

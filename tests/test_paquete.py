@@ -1,0 +1,67 @@
+"""La casa en orden: módulos pequeños, importaciones que solo apuntan hacia abajo y nada de sys.path."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PAQUETE = Path(__file__).resolve().parents[1] / "course_utils"
+MODULOS = {p.stem: p for p in sorted(PAQUETE.glob("*.py")) if p.stem != "__init__"}
+MAX_LINEAS = 450
+# Los que orquestan: nadie del paquete los importa salvo la línea de órdenes.
+ORQUESTADORES = {"rejilla", "widgets", "__main__"}
+
+
+def _importados(ruta: Path) -> set[str]:
+    """Módulos de course_utils que importa un archivo, también dentro de funciones."""
+    nombres = set()
+    for nodo in ast.walk(ast.parse(ruta.read_text(encoding="utf-8"))):
+        if isinstance(nodo, ast.ImportFrom) and nodo.module == "course_utils":
+            nombres |= {a.name for a in nodo.names}
+        elif isinstance(nodo, ast.ImportFrom) and (nodo.module or "").startswith("course_utils."):
+            nombres.add(nodo.module.split(".")[1])
+        elif isinstance(nodo, ast.Import):
+            nombres |= {a.name.split(".")[1] for a in nodo.names if a.name.startswith("course_utils.")}
+    return nombres & set(MODULOS)
+
+
+GRAFO = {nombre: _importados(ruta) for nombre, ruta in MODULOS.items()}
+
+
+@pytest.mark.parametrize("nombre", sorted(MODULOS))
+def test_ningun_modulo_pasa_de_450_lineas(nombre):
+    lineas = len(MODULOS[nombre].read_text(encoding="utf-8").splitlines())
+    assert lineas <= MAX_LINEAS, f"course_utils/{nombre}.py tiene {lineas} líneas: pártelo por responsabilidades."
+
+
+def test_las_importaciones_no_forman_ciclos():
+    visitando, hechos = set(), set()
+
+    def visitar(nombre, camino):
+        if nombre in hechos:
+            return
+        assert nombre not in visitando, "ciclo de importaciones: " + " → ".join([*camino, nombre])
+        visitando.add(nombre)
+        for otro in sorted(GRAFO[nombre]):
+            visitar(otro, [*camino, nombre])
+        visitando.discard(nombre)
+        hechos.add(nombre)
+
+    for nombre in sorted(GRAFO):
+        visitar(nombre, [])
+
+
+def test_nadie_importa_a_los_orquestadores():
+    for nombre, importados in GRAFO.items():
+        if nombre != "__main__":
+            assert not importados & ORQUESTADORES, f"{nombre} importa {importados & ORQUESTADORES} (hacia arriba)"
+    medir = Path(__file__).resolve().parents[1] / "benchmarks" / "medir.py"
+    assert not _importados(medir) & ORQUESTADORES
+
+
+def test_un_solo_compile_y_un_solo_lector_de_imagenes():
+    fuentes = {n: r.read_text(encoding="utf-8") for n, r in MODULOS.items()}
+    con_compile = sorted(n for n, s in fuentes.items() if ".compile(" in s.replace("re.compile(", ""))
+    assert con_compile == ["entrenamiento"], f"`compile` escrito fuera de entrenamiento.compilar: {con_compile}"
+    con_open = sorted(n for n, s in fuentes.items() if "Image.open(" in s)
+    assert set(con_open) <= {"datos", "inspeccion"}, f"imágenes abiertas fuera de datos/inspeccion: {con_open}"
