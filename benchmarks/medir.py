@@ -21,7 +21,6 @@ from typing import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 CARPETA = Path(__file__).resolve().parent
-sys.path.insert(0, str(CARPETA.parent))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

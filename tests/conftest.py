@@ -1,7 +1,6 @@
 """Utilidades comunes de las pruebas: imágenes diminutas generadas y entorno aislado."""
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,6 @@ from PIL import Image
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PESOS_ORIGINALES = os.environ.get("CURSO_PESOS_DIR")
 DATOS_ORIGINALES = os.environ.get("CURSO_DATOS_DIR")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def crear_imagen(ruta: Path, tam=(40, 40), modo="RGB", semilla=0, formato=None) -> Path:

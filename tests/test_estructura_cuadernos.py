@@ -1,6 +1,7 @@
 """Los cuadernos se guardan sin salidas, con una sola celda `parameters` y el esqueleto del curso."""
 
 import json
+import re
 
 import pytest
 
@@ -8,6 +9,7 @@ from course_utils import ejecucion
 
 CUADERNOS = ejecucion.listar_cuadernos(todos=True)
 ESQUELETO = ["## Objetivos", "## Configuración", "## Resumen", "## Ejercicios"]
+TOCA_SYS_PATH = re.compile(r"sys\.path\.(insert|append)\(")
 
 
 def _leer(ruta):
@@ -61,3 +63,16 @@ def test_cada_ejercicio_tiene_su_solucion():
     ejercicios = {p.name for p in (ejecucion.CARPETA_CUADERNOS / "ejercicios").glob("*.ipynb")}
     soluciones = {p.name for p in (ejecucion.CARPETA_CUADERNOS / "soluciones").glob("*.ipynb")}
     assert ejercicios == soluciones
+
+
+@pytest.mark.parametrize("cuaderno", CUADERNOS, ids=_id)
+def test_importan_el_paquete_instalado_sin_tocar_sys_path(cuaderno):
+    fuente = "".join("".join(c["source"]) for c in _leer(cuaderno)["cells"] if c["cell_type"] == "code")
+    assert not TOCA_SYS_PATH.search(fuente), f"{_id(cuaderno)}: course_utils se instala con `pip install -e .`"
+
+
+def test_pruebas_y_benchmarks_sin_sys_path():
+    raiz = ejecucion.CARPETA_CUADERNOS.parent
+    for ruta in [*sorted((raiz / "tests").glob("*.py")), *sorted((raiz / "benchmarks").glob("*.py"))]:
+        lineas = [x for x in ruta.read_text(encoding="utf-8").splitlines() if TOCA_SYS_PATH.search(x)]
+        assert not lineas, f"{ruta.relative_to(raiz)} toca sys.path: {lineas}"

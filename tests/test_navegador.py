@@ -53,11 +53,10 @@ def puerto_libre() -> int:
 
 
 def preparar_raiz(tmp: Path) -> Path:
-    """Carpeta servida: copia del cuaderno 00 y enlace a course_utils (el cuaderno busca la raíz hacia arriba)."""
+    """Carpeta servida: una copia del cuaderno 00 (course_utils llega instalado con `pip install -e .`)."""
     raiz = tmp / "raiz"
     (raiz / "notebooks").mkdir(parents=True)
     shutil.copy(RAIZ / "notebooks" / CUADERNO, raiz / "notebooks" / CUADERNO)
-    (raiz / "course_utils").symlink_to(RAIZ / "course_utils", target_is_directory=True)
     ajustes = tmp / "ajustes" / "@jupyterlab" / "apputils-extension"
     ajustes.mkdir(parents=True)
     (ajustes / "notification.jupyterlab-settings").write_text(
