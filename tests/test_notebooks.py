@@ -8,6 +8,8 @@ import pytest
 
 from course_utils import ejecucion
 
+pytestmark = pytest.mark.cuadernos
+
 CUADERNOS = ejecucion.listar_cuadernos(todos=True)
 
 

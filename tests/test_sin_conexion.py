@@ -7,6 +7,8 @@ import pytest
 
 from course_utils import ejecucion, registros
 
+pytestmark = pytest.mark.cuadernos
+
 BLOQUEO_DE_RED = textwrap.dedent(
     '''
     import socket
