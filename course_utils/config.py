@@ -56,6 +56,7 @@ MODOS = {
     ),
 }
 MODO_DEFECTO = "clase"
+DEL_MODO = "modo"  # valor de `imagenes_por_clase` que significa «lo que marque el modo»
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,16 +84,27 @@ class Config:
         return self.tam_imagen or tam_defecto
 
 
+class ModoDesconocido(ValueError):
+    """El modo pedido (argumento, `--modo` o CURSO_MODO) no existe; el mensaje lista los válidos."""
+
+
 def resolver_modo(modo: str | None = None) -> str:
     """Elige el modo: el argumento, después CURSO_MODO y por último el de portátil."""
-    elegido = (modo or os.environ.get("CURSO_MODO") or MODO_DEFECTO).strip().lower()
-    elegido = elegido.replace("á", "a")
+    desde_entorno = not (modo and modo.strip())
+    original = os.environ.get("CURSO_MODO", "") if desde_entorno else modo
+    elegido = (original.strip() or MODO_DEFECTO).lower().replace("á", "a")
     if elegido not in MODOS:
         validos = ", ".join(MODOS)
-        raise ValueError(
-            f"Modo desconocido: {modo or os.environ.get('CURSO_MODO')!r}. "
-            f"Los modos válidos son: {validos}. Corrígelo en la celda `parameters` "
-            "o en la variable de entorno CURSO_MODO."
+        donde = (
+            "la variable de entorno CURSO_MODO: corrígela (por ejemplo `export CURSO_MODO=rapido`) "
+            f"o bórrala para usar el modo {MODO_DEFECTO}"
+            if desde_entorno
+            else "la celda `parameters` (MODO) o la opción --modo"
+        )
+        raise ModoDesconocido(
+            f"Modo desconocido: {original!r}"
+            + (" (en la variable de entorno CURSO_MODO)" if desde_entorno else "")
+            + f". Los modos válidos son: {validos} («rápido» también vale). Corrígelo en {donde}."
         )
     return elegido
 
@@ -102,20 +114,38 @@ def _ruta_env(variable: str, defecto: Path | None) -> Path | None:
     return Path(valor).expanduser() if valor else defecto
 
 
+def imagenes_pedidas(valor, del_modo: int | None) -> int | None:
+    """Imágenes de entrenamiento por clase: «modo» = las del modo; None o «todas» = todas; si no, el número."""
+    if valor == DEL_MODO:
+        return del_modo
+    if valor is None or valor == "todas":
+        return None
+    if isinstance(valor, bool) or not isinstance(valor, int) or valor < 1:
+        raise ValueError(
+            f"imagenes_por_clase={valor!r} no es válido: usa un entero positivo, None o \"todas\" (todas las "
+            f"imágenes) o \"{DEL_MODO}\" (las del modo)."
+        )
+    return valor
+
+
 def obtener_config(
     modo: str | None = None,
     *,
     semilla: int = SEMILLA_DEFECTO,
     tam_imagen: int | None = None,
     epocas: int | None = None,
-    imagenes_por_clase: int | None = None,
+    imagenes_por_clase: int | str | None = DEL_MODO,
     lote: int | None = None,
 ) -> Config:
-    """Construye la configuración a partir del modo y de la celda `parameters`."""
+    """Construye la configuración a partir del modo y de la celda `parameters`.
+
+    `tam_imagen`, `epocas` y `lote` en None toman el valor del modo. `imagenes_por_clase` distingue:
+    «modo» (por defecto) toma el del modo y None (o «todas») pide todas las imágenes de entrenamiento.
+    """
     base = MODOS[resolver_modo(modo)]
     return Config(
         modo=base.nombre,
-        imagenes_por_clase=imagenes_por_clase or base.imagenes_por_clase,
+        imagenes_por_clase=imagenes_pedidas(imagenes_por_clase, base.imagenes_por_clase),
         imagenes_eval_por_clase=base.imagenes_eval_por_clase,
         tam_imagen=tam_imagen or base.tam_imagen,
         epocas=epocas or base.epocas,

@@ -76,11 +76,24 @@ def _parametros(modelo) -> tuple[int, int]:
     return entrenables, int(modelo.count_params())
 
 
-def _evaluar(modelo, ds) -> tuple[dict, float, int]:
+def evaluar_prueba(modelo, ds) -> dict:
+    """Una sola pasada por la prueba: exactitud, pérdida, ms por imagen y el acierto de cada imagen.
+
+    Los aciertos («1»/«0» en el orden fijo de la prueba) permiten comparar dos modelos con una prueba
+    pareada (McNemar) sobre las mismas imágenes.
+    """
+    y = np.concatenate([np.asarray(etiquetas) for _, etiquetas in ds]).astype(int)
     with medicion.Cronometro() as reloj:
-        valores = modelo.evaluate(ds, verbose=0, return_dict=True)
-    n = sum(int(y.shape[0]) for _, y in ds)
-    return valores, 1000 * reloj.segundos / max(n, 1), n
+        probs = np.asarray(modelo.predict(ds, verbose=0), dtype=np.float64)
+    aciertos = probs.argmax(axis=1) == y
+    perdida = -np.log(np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0))
+    return {
+        "accuracy": float(aciertos.mean()) if len(y) else float("nan"),
+        "loss": float(perdida.mean()) if len(y) else float("nan"),
+        "ms_por_imagen": 1000 * reloj.segundos / max(len(y), 1),
+        "n": len(y),
+        "aciertos": "".join("1" if a else "0" for a in aciertos),
+    }
 
 
 def entrenar_y_evaluar(
@@ -114,7 +127,7 @@ def entrenar_y_evaluar(
     if fase_previa is not None:
         historial = fase_previa.unir(historial)
     val = modelo.evaluate(ds_val, verbose=0, return_dict=True)
-    prueba, ms_imagen, n_prueba = _evaluar(modelo, ds_te)
+    prueba = evaluar_prueba(modelo, ds_te)  # la única vez que se mira la prueba
     entrenables, totales = _parametros(modelo)
     registro = {
         "ejecucion": registros.ID_EJECUCION,
@@ -128,7 +141,7 @@ def entrenar_y_evaluar(
         "tam_imagen": tam,
         "imagenes_por_clase": config.imagenes_por_clase,
         "imagenes_entrenamiento": len(conjunto.particiones["entrenamiento"]),
-        "imagenes_prueba": n_prueba,
+        "imagenes_prueba": prueba["n"],
         "clases": len(conjunto.clases),
         "semilla": config.semilla,
         "epocas": historial.epocas,
@@ -136,12 +149,13 @@ def entrenar_y_evaluar(
         "segundos_por_epoca": round(historial.segundos / max(historial.epocas, 1), 3),
         "val_accuracy": float(val["accuracy"]),
         "val_loss": float(val["loss"]),
-        "test_accuracy": float(prueba["accuracy"]),
-        "test_loss": float(prueba["loss"]),
+        "test_accuracy": prueba["accuracy"],
+        "test_loss": prueba["loss"],
+        "aciertos_prueba": prueba["aciertos"],
         "parametros_entrenables": entrenables,
         "parametros_totales": totales,
         "mb_modelo": round(medicion.tamano_en_disco_mb(modelo), 2),
-        "ms_por_imagen": round(ms_imagen, 3),
+        "ms_por_imagen": round(prueba["ms_por_imagen"], 3),
         "memoria_pico_mb": historial.memoria_pico_mb and round(historial.memoria_pico_mb, 1),
         "memoria_gpu_pico_mb": historial.memoria_gpu_pico_mb and round(historial.memoria_gpu_pico_mb, 1),
         "dispositivo": medicion.dispositivo(),

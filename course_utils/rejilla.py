@@ -78,14 +78,14 @@ def planificar(
     estrategias=None,
     curva: bool = False,
     semilla: int = cfg.SEMILLA_DEFECTO,
-    imagenes_por_clase: int | None = None,
+    imagenes_por_clase: int | str | None = cfg.DEL_MODO,
     redes_curva=REDES_CURVA,
 ) -> list[Celda]:
     """Lista ordenada de celdas: primero la tabla y después, si se pide, la curva de datos."""
     modo = cfg.resolver_modo(modo)
     redes = [arquitecturas.obtener(n).nombre for n in (arquitecturas_elegidas or REDES_POR_MODO[modo])]
     estrategias = recetas.validar_estrategias(estrategias or ESTRATEGIAS)
-    n_modo = imagenes_por_clase or cfg.MODOS[modo].imagenes_por_clase
+    n_modo = cfg.imagenes_pedidas(imagenes_por_clase, cfg.MODOS[modo].imagenes_por_clase)
     celdas = _celdas_de(redes, estrategias, n_modo, semilla, ETIQUETA)
     if curva:
         for n in PUNTOS_CURVA[modo]:
@@ -325,7 +325,7 @@ def ejecutar_rejilla(
     semilla: int = cfg.SEMILLA_DEFECTO,
     epocas: int | None = None,
     tam_imagen: int | None = None,
-    imagenes_por_clase: int | None = None,
+    imagenes_por_clase: int | str | None = cfg.DEL_MODO,
     carpeta: str | Path | None = None,
     redes_curva=REDES_CURVA,
     silencioso: bool = True,

@@ -67,6 +67,7 @@ def tabla(registros_: list[dict]) -> list[dict]:
                 "aleatorio": r["estrategia"] != "desde_cero" and r["pesos"] == "aleatorios",
                 "test_accuracy": r["test_accuracy"],
                 "val_accuracy": r["val_accuracy"],
+                "aciertos_prueba": r.get("aciertos_prueba"),
                 "imagenes_prueba": r["imagenes_prueba"],
                 "clases": r["clases"],
                 "segundos_total": r["segundos_total"],
@@ -142,6 +143,38 @@ def margen_error(exactitud: float, n: int) -> float:
     return 1.96 * math.sqrt(p * (1 - p) / n)
 
 
+def mcnemar_exacta(aciertos_a: str, aciertos_b: str) -> tuple[int, int, float]:
+    """Prueba de McNemar exacta entre dos modelos evaluados sobre las MISMAS imágenes de prueba.
+
+    `aciertos_*` son cadenas de «1» (acierto) y «0» (fallo) en el mismo orden. Solo cuentan las
+    imágenes en las que discrepan: b = acierta A y falla B, c = falla A y acierta B. Si los dos
+    modelos fueran igual de buenos, cada discrepancia sería una moneda al aire (binomial n = b + c,
+    p = 1/2); el p-valor es la probabilidad bilateral de un reparto tan desigual. Devuelve (b, c, p).
+    """
+    if len(aciertos_a) != len(aciertos_b):
+        raise ValueError(
+            f"McNemar necesita las mismas imágenes de prueba: hay {len(aciertos_a)} y {len(aciertos_b)} aciertos. "
+            "Compara modelos evaluados con la misma partición y el mismo modo."
+        )
+    b = sum(x == "1" and y == "0" for x, y in zip(aciertos_a, aciertos_b, strict=True))
+    c = sum(x == "0" and y == "1" for x, y in zip(aciertos_a, aciertos_b, strict=True))
+    n = b + c
+    cola = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n if n else 1.0
+    return b, c, min(1.0, 2 * cola)
+
+
+def comparar(a: dict, b: dict, alfa: float = 0.05) -> tuple[int, str]:
+    """(+1, -1 o 0, texto): si `a` supera a `b`, queda por debajo o no se distinguen (McNemar, p < alfa)."""
+    ya, yb = a.get("aciertos_prueba"), b.get("aciertos_prueba")
+    if not ya or not yb or len(ya) != len(yb):
+        return (0, "sin aciertos por imagen comparables: no se puede aplicar la prueba pareada")
+    ganan, pierden, p = mcnemar_exacta(ya, yb)
+    texto = f"McNemar: {ganan} imágenes a favor y {pierden} en contra, p = {p:.3f}"
+    if p >= alfa:
+        return 0, texto
+    return (1 if ganan > pierden else -1), texto
+
+
 def curva(registros_: list[dict]) -> list[dict]:
     """Agrega la curva de datos: media, mínimo y máximo entre semillas por red, estrategia y n."""
     ultimos = registros.ultimos_por_clave(registros_, ("arquitectura", "estrategia", "imagenes_por_clase", "semilla"))
@@ -194,9 +227,14 @@ def mejor_por_red(filas: list[dict]) -> dict[str, dict]:
     """Para cada red, la fila de la estrategia con mayor exactitud en prueba."""
     mejores: dict[str, dict] = {}
     for f in filas:
-        if f["arquitectura"] not in mejores or f["test_accuracy"] > mejores[f["arquitectura"]]["test_accuracy"]:
+        if f["arquitectura"] not in mejores or _clave_validacion(f) > _clave_validacion(mejores[f["arquitectura"]]):
             mejores[f["arquitectura"]] = f
     return mejores
+
+
+def _clave_validacion(f: dict) -> tuple[float, float]:
+    """Orden de selección: más exactitud en validación y, a igualdad, menos tiempo. Nunca la prueba."""
+    return (f["val_accuracy"], -f["segundos_total"])
 
 
 def conclusiones(filas: list[dict], puntos: list[dict] | None = None, modo: str = "") -> str:
@@ -220,7 +258,9 @@ def conclusiones(filas: list[dict], puntos: list[dict] | None = None, modo: str 
     lineas.append(
         f"Con {n_prueba} imágenes de prueba, cada imagen acertada vale {1 / max(n_prueba, 1):.3f} de exactitud y, "
         f"para una exactitud como la media de la tabla ({media:.2f}), el margen de error del 95 % es de unos "
-        f"±{margen_error(media, n_prueba):.3f}: diferencias menores no bastan para ordenar estrategias. "
+        f"±{margen_error(media, n_prueba):.3f}. Para decir «A supera a B» no basta con restar exactitudes: se usa "
+        "la prueba de McNemar sobre las mismas imágenes de prueba (p < 0,05); la estrategia de cada red se elige "
+        "por validación, nunca por la prueba. "
         f"El azar (una clase de {filas[0]['clases']} al tuntún) daría {1 / max(filas[0]['clases'], 1):.2f}.\n"
     )
     if base:
@@ -237,14 +277,15 @@ def conclusiones(filas: list[dict], puntos: list[dict] | None = None, modo: str 
 
 
 def _conclusion_red(red: str, fs: dict[str, dict], base: dict | None) -> str:
-    candidatos = list(fs.values()) + ([base] if base else [])
-    maximo = max(f["test_accuracy"] for f in candidatos)
-    mejores = [NOMBRES_ESTRATEGIA[f["estrategia"]] for f in candidatos if f["test_accuracy"] == maximo]
-    ganador = f"**{mejores[0]}**" if len(mejores) == 1 else "empate entre " + " y ".join(f"**{m}**" for m in mejores)
+    elegida = max(fs.values(), key=_clave_validacion)
     muestra = next(iter(fs.values()))
     aviso = " ⚠" if muestra["aleatorio"] else ""
     partes = [
-        f"- **{titulo_red(red)}**{aviso} (pesos: {muestra['origen_pesos']}): mejor resultado, {ganador} ({maximo:.3f})."
+        (
+            f"- **{titulo_red(red)}**{aviso} (pesos: {muestra['origen_pesos']}): elegida por validación, "
+            f"**{NOMBRES_ESTRATEGIA[elegida['estrategia']]}** (validación {elegida['val_accuracy']:.3f}, "
+            f"prueba {elegida['test_accuracy']:.3f})."
+        )
     ]
     ext, ft = fs.get("extraccion"), fs.get("fine_tuning")
     if ext and base:
@@ -254,24 +295,16 @@ def _conclusion_red(red: str, fs: dict[str, dict], base: dict | None) -> str:
         )
     if ext and ft:
         dif = ft["test_accuracy"] - ext["test_accuracy"]
-        margen = margen_error(ext["test_accuracy"], ext["imagenes_prueba"])
-        if abs(dif) < margen:
-            veredicto = "no se distingue de la extracción"
-        else:
-            veredicto = "mejora a la extracción" if dif > 0 else "empeora respecto a la extracción"
+        signo, prueba = comparar(ft, ext)
+        veredicto = {0: "no se distingue de la extracción", 1: "mejora a la extracción"}.get(
+            signo, "empeora respecto a la extracción"
+        )
         coste = ft["segundos_total"] / max(ext["segundos_total"], 1e-9)
         partes.append(
-            f"El ajuste fino {veredicto} ({dif:+.3f}, margen ±{margen:.3f}) y cuesta {ft['segundos_total']:.0f} s "
+            f"El ajuste fino {veredicto} ({dif:+.3f}; {prueba}) y cuesta {ft['segundos_total']:.0f} s "
             f"frente a {ext['segundos_total']:.0f} s (×{coste:.1f}, con su fase 1 incluida)."
         )
     return " ".join(partes)
-
-
-def _comparar(a: dict, b: dict) -> int:
-    """+1 si `a` supera a `b` más allá del margen de error, -1 si queda por debajo, 0 si no se distinguen."""
-    dif = a["test_accuracy"] - b["test_accuracy"]
-    margen = margen_error(b["test_accuracy"], b["imagenes_prueba"])
-    return 0 if abs(dif) < margen else (1 if dif > 0 else -1)
 
 
 def _contradicciones(por_red, base) -> list[str]:
@@ -281,7 +314,7 @@ def _contradicciones(por_red, base) -> list[str]:
         ext, ft = fs.get("extraccion"), fs.get("fine_tuning")
         titulo, causas = titulo_red(red), _causas(next(iter(fs.values())))
         if ext and base:
-            veredicto = _comparar(ext, base)
+            veredicto, _ = comparar(ext, base)
             if veredicto < 0:
                 avisos.append(
                     f"- ⚠ **Contradice lo esperado:** con {titulo}, la extracción ({ext['test_accuracy']:.3f}) queda "
@@ -293,7 +326,7 @@ def _contradicciones(por_red, base) -> list[str]:
                     f"ventaja esperada de los pesos preentrenados. Causas plausibles: {causas}."
                 )
         if ext and ft:
-            veredicto = _comparar(ft, ext)
+            veredicto, _ = comparar(ft, ext)
             if veredicto < 0:
                 avisos.append(
                     f"- ⚠ **Contradice lo esperado:** con {titulo}, el ajuste fino ({ft['test_accuracy']:.3f}) empeora "
@@ -307,7 +340,7 @@ def _contradicciones(por_red, base) -> list[str]:
                     "con lo esperado (una mejora pequeña, no grande), pero no la demuestra."
                 )
     if not avisos:
-        avisos.append("- Todos los resultados coinciden con lo esperado más allá del margen de error.")
+        avisos.append("- Todos los resultados coinciden con lo esperado según la prueba pareada (McNemar, p < 0,05).")
     return [
         "",
         "**¿Coincide con lo esperado?** Con pocos datos se espera extracción > desde cero y ajuste fino ≥ extracción.",
@@ -347,7 +380,7 @@ def _conclusion_curva(puntos: list[dict]) -> list[str]:
     if cero and ext and len(cero) > 1:
         cero = sorted(cero, key=lambda p: p["imagenes_reales_por_clase"])
         ext = sorted(ext, key=lambda p: p["imagenes_reales_por_clase"])
-        gap0, gap1 = ext[0]["media"] - cero[0]["media"], ext[-1]["media"] - cero[-1]["media"]
+        gap0, gap1 = (ext[0]["media"] - cero[0]["media"], ext[-1]["media"] - cero[-1]["media"])
         if gap0 > gap1:
             texto = "la ventaja de los pesos preentrenados es mayor cuantos menos datos hay, como se espera"
         else:

@@ -63,3 +63,13 @@ def test_fijar_semillas_es_reproducible():
     a = np.random.rand(3)
     cfg.fijar_semillas(7)
     assert np.array_equal(a, np.random.rand(3))
+
+
+def test_imagenes_por_clase_none_pide_todas_en_cualquier_modo():
+    assert cfg.obtener_config("clase").imagenes_por_clase == 100  # por defecto, las del modo
+    assert cfg.obtener_config("clase", imagenes_por_clase=None).imagenes_por_clase is None
+    assert cfg.obtener_config("rapido", imagenes_por_clase="todas").imagenes_por_clase is None
+    assert cfg.obtener_config("clase", imagenes_por_clase="modo").imagenes_por_clase == 100
+    assert cfg.obtener_config("clase", imagenes_por_clase=7).imagenes_por_clase == 7
+    with pytest.raises(ValueError, match="imagenes_por_clase"):
+        cfg.obtener_config("clase", imagenes_por_clase=0)

@@ -40,7 +40,14 @@ def _registro(arq, estrategia, acc, pesos="local", n=100, semilla=42, segundos=1
         "segundos_por_epoca": segundos / epocas, "val_accuracy": acc, "val_loss": 1.0, "test_accuracy": acc,
         "test_loss": 1.0, "parametros_entrenables": 1000, "parametros_totales": 10000, "mb_modelo": 1.0,
         "ms_por_imagen": 2.0, "memoria_pico_mb": 900.0, "dispositivo": "CPU", "fecha": fecha,
+        "aciertos_prueba": _aciertos(acc),
     }  # fmt: skip
+
+
+def _aciertos(exactitud: float, n: int = 150) -> str:
+    """Aciertos por imagen coherentes con la exactitud: los primeros round(exactitud·n) aciertan."""
+    k = round(exactitud * n)
+    return "1" * k + "0" * (n - k)
 
 
 def test_planificar_por_modo_y_curva_sin_duplicados():
@@ -156,3 +163,47 @@ def test_cargar_informe_inexistente_o_danado(tmp_path):
         json.dumps({"modo": "clase", "registros": [_registro("vgg16", "extraccion", 0.8)]}), encoding="utf-8"
     )
     assert informe.cargar_informe(tmp_path, "clase").filas[0]["test_accuracy"] == 0.8
+
+
+def test_mcnemar_exacta_con_resultados_conocidos():
+    # Sin discrepancias no hay nada que contrastar: p = 1.
+    assert resultados.mcnemar_exacta("1100", "1100") == (0, 0, 1.0)
+    # b = 1, c = 0: p = 2 · 0,5¹ = 1 (una sola discrepancia no dice nada).
+    assert resultados.mcnemar_exacta("10", "00") == (1, 0, 1.0)
+    # b = 6, c = 0: p = 2 · 0,5⁶ = 0,03125.
+    assert resultados.mcnemar_exacta("111111", "000000")[2] == pytest.approx(0.03125)
+    # b = 10, c = 2: p = 2 · (1 + 12 + 66) / 2¹² = 0,03857 (tabla binomial).
+    a = "1" * 10 + "0" * 2 + "1" * 30
+    b = "0" * 10 + "1" * 2 + "1" * 30
+    assert resultados.mcnemar_exacta(a, b) == (10, 2, pytest.approx(158 / 4096))
+    # Simétrica: intercambiar los modelos intercambia b y c y no cambia p.
+    assert resultados.mcnemar_exacta(b, a) == (2, 10, pytest.approx(158 / 4096))
+    with pytest.raises(ValueError, match="mismas imágenes"):
+        resultados.mcnemar_exacta("101", "10")
+
+
+def test_comparar_usa_la_prueba_pareada_y_no_la_resta():
+    # 0,80 frente a 0,77 con 150 imágenes: las discrepancias (5 contra 0) no bastan (p = 0,0625).
+    a = {"aciertos_prueba": _aciertos(0.80)}
+    b = {"aciertos_prueba": _aciertos(0.7667)}
+    assert resultados.comparar(a, b)[0] == 0
+    # 0,90 frente a 0,60: 45 imágenes a favor y ninguna en contra.
+    signo, texto = resultados.comparar({"aciertos_prueba": _aciertos(0.9)}, {"aciertos_prueba": _aciertos(0.6)})
+    assert signo == 1 and "McNemar" in texto
+    # Sin aciertos por imagen no se afirma nada.
+    assert resultados.comparar({"test_accuracy": 0.9}, {"test_accuracy": 0.1})[0] == 0
+
+
+def test_la_seleccion_usa_validacion_y_nunca_la_prueba():
+    regs = [
+        _registro("vgg16", "extraccion", 0.80, segundos=30),
+        _registro("vgg16", "fine_tuning", 0.80, segundos=90),
+    ]
+    regs[0]["val_accuracy"], regs[0]["test_accuracy"] = 0.90, 0.70  # mejor en validación, peor en prueba
+    regs[1]["val_accuracy"], regs[1]["test_accuracy"] = 0.85, 0.95
+    filas = resultados.tabla(regs)
+    assert resultados.mejor_por_red(filas)["vgg16"]["estrategia"] == "extraccion"
+    assert "elegida por validación, **extracción**" in resultados.conclusiones(filas, modo="clase")
+    # A igualdad de validación gana la más rápida.
+    regs[1]["val_accuracy"] = 0.90
+    assert resultados.mejor_por_red(resultados.tabla(regs))["vgg16"]["segundos_total"] == 30
