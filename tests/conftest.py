@@ -1,13 +1,18 @@
-"""Utilidades comunes de las pruebas: imágenes diminutas generadas y entorno aislado."""
+"""Utilidades comunes de las pruebas: imágenes diminutas generadas, entorno aislado y bases compartidas."""
 
 import os
 from pathlib import Path
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # antes de importar Keras (y con él TensorFlow)
+
+import keras
 import numpy as np
 import pytest
 from PIL import Image
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from course_utils import arquitecturas
+from course_utils import config as cfg
+
 PESOS_ORIGINALES = os.environ.get("CURSO_PESOS_DIR")
 DATOS_ORIGINALES = os.environ.get("CURSO_DATOS_DIR")
 
@@ -48,3 +53,35 @@ def entorno_limpio(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setattr("keras.src.backend.config._KERAS_DIR", str(tmp_path / "keras_home"))
     return tmp_path
+
+
+def tam_prueba(nombre: str) -> int:
+    """El lado más pequeño con el que se construye cada red en las pruebas: su mínimo, y al menos 32 px."""
+    return max(arquitecturas.obtener(nombre).tam_minimo, 32)
+
+
+@pytest.fixture(scope="session")
+def base_aleatoria():
+    """`base_aleatoria(nombre, tam=None)`: la base sin cabeza de `nombre` con pesos aleatorios, una por sesión.
+
+    Construir las siete redes cuesta segundos cada vez; aquí se construyen una sola vez por (red, tamaño), con
+    `arquitecturas.cargar_base(nombre, pesos=None, ...)`, y todas las pruebas reciben la MISMA instancia. Por eso
+    cada llamada la devuelve con todas sus capas entrenables, como sale de `keras.applications`, aunque otra prueba
+    la haya congelado o descongelado. No entrenes ni cambies sus pesos: para eso, construye una base propia.
+    `tam` por defecto: `tam_prueba(nombre)`.
+    """
+    construidas = {}
+
+    def obtener(nombre: str, tam: int | None = None) -> keras.Model:
+        nombre, tam = arquitecturas.obtener(nombre).nombre, tam or tam_prueba(nombre)
+        if (nombre, tam) not in construidas:
+            base, origen = arquitecturas.cargar_base(nombre, pesos=None, tam=tam, config=cfg.obtener_config("rapido"))
+            assert origen == "aleatorios"
+            construidas[nombre, tam] = base
+        base = construidas[nombre, tam]
+        base.trainable = True
+        for capa in base.layers:
+            capa.trainable = True
+        return base
+
+    return obtener

@@ -33,11 +33,9 @@ def test_imagen_menor_que_el_minimo_da_error(entorno_limpio, nombre, tam):
 
 
 @pytest.mark.parametrize("nombre", arquitecturas.NOMBRES)
-def test_parametros_y_punto_de_descongelado(entorno_limpio, nombre):
+def test_parametros_y_punto_de_descongelado(base_aleatoria, nombre):
     arq = arquitecturas.obtener(nombre)
-    tam = max(arq.tam_minimo, 96)
-    base, origen = arquitecturas.cargar_base(nombre, pesos=None, tam=tam, config=cfg.obtener_config("rapido"))
-    assert origen == "aleatorios"
+    base = base_aleatoria(nombre)  # cargar_base(nombre, pesos=None, ...): la fixture comprueba que son aleatorios
     assert base.count_params() == arq.parametros
     inicio = arquitecturas.indice_de_punto(base, arq.punto_descongelar)
     assert 0 < inicio < len(base.layers)
@@ -47,8 +45,8 @@ def test_parametros_y_punto_de_descongelado(entorno_limpio, nombre):
     assert not any(c.trainable for c in base.layers if isinstance(c, keras.layers.BatchNormalization))
 
 
-def test_inception_descongela_tras_mixed8():
-    base = keras.applications.InceptionV3(include_top=False, weights=None, input_shape=(96, 96, 3))
+def test_inception_descongela_tras_mixed8(base_aleatoria):
+    base = base_aleatoria("inception_v3")
     inicio = arquitecturas.indice_de_punto(base, "mixed9")
     assert base.layers[inicio - 1].name == "mixed8"
 
@@ -126,11 +124,11 @@ def test_cache_real_de_keras_con_hash_verificado(entorno_limpio, monkeypatch):
     assert origen == "imagenet"
 
 
-def test_pesos_locales_reales_si_estan_disponibles():
+def test_pesos_locales_reales_si_estan_disponibles(base_aleatoria):
     config = cfg.obtener_config("rapido")
     if not config.pesos_dir or not (config.pesos_dir / arquitecturas.obtener("vgg16").archivo_pesos).is_file():
         pytest.skip("CURSO_PESOS_DIR no tiene los pesos de VGG16.")
     base, origen = arquitecturas.cargar_base("vgg16", tam=64, config=config)
     assert origen == "local"
-    aleatoria, _ = arquitecturas.cargar_base("vgg16", pesos=None, tam=64, config=config)
+    aleatoria = base_aleatoria("vgg16")
     assert not (base.layers[1].get_weights()[0] == aleatoria.layers[1].get_weights()[0]).all()

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from course_utils import arquitecturas
-from course_utils import config as cfg
 
 
 def _mini_base(n_bloques=3):
@@ -56,10 +55,9 @@ def test_base_sin_bloques_da_error_claro():
         ("squeezenet", ["fire9", "fire8", "fire7"]),
     ],
 )
-def test_redes_del_curso_empiezan_por_su_punto_de_descongelado(entorno_limpio, nombre, primeros):
+def test_redes_del_curso_empiezan_por_su_punto_de_descongelado(base_aleatoria, nombre, primeros):
     arq = arquitecturas.obtener(nombre)
-    tam = max(arq.tam_minimo, 75)
-    base, _ = arquitecturas.cargar_base(nombre, pesos=None, tam=tam, config=cfg.obtener_config("rapido"))
+    base = base_aleatoria(nombre)
     bloques = arquitecturas.bloques_desde_arriba(base)
     assert bloques[:3] == primeros
     assert arq.punto_descongelar in bloques[:2]

@@ -7,6 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import pytest
+from conftest import tam_prueba
 
 from course_utils import arquitecturas, estrategias, gradcam
 
@@ -61,15 +62,15 @@ def test_cnn_plana_elige_el_ultimo_pooling():
     assert indice == int(probabilidades.argmax())
 
 
-def _anidado(nombre, tam):
-    base = arquitecturas.obtener(nombre).constructor(include_top=False, weights=None, input_shape=(tam, tam, 3))
-    return estrategias.construir_extraccion(base, 3, tam)
+def _anidado(base_aleatoria, nombre):
+    """Modelo de extracción (entrada → base anidada → cabeza) sobre la base compartida de la sesión."""
+    return estrategias.construir_extraccion(base_aleatoria(nombre), 3, tam_prueba(nombre))
 
 
 @pytest.mark.parametrize("nombre", arquitecturas.NOMBRES)
-def test_las_siete_redes_anidadas(nombre):
-    tam = max(arquitecturas.obtener(nombre).tam_minimo, 32)
-    modelo = _anidado(nombre, tam)
+def test_las_siete_redes_anidadas(base_aleatoria, nombre):
+    tam = tam_prueba(nombre)
+    modelo = _anidado(base_aleatoria, nombre)
     capa = gradcam.ultima_capa_convolucional(modelo)
     assert capa in [c.name for c in modelo.layers[1].layers]  # está dentro de la base, no fuera
     x = np.random.default_rng(1).uniform(-1, 1, (tam, tam, 3))
@@ -81,12 +82,13 @@ def test_las_siete_redes_anidadas(nombre):
 
 
 @pytest.mark.parametrize(("nombre", "esperada"), [("vgg16", "block5_pool"), ("squeezenet", "fire9_concat")])
-def test_nombre_de_la_capa_en_bases_anidadas(nombre, esperada):
-    assert gradcam.ultima_capa_convolucional(_anidado(nombre, 32)) == esperada
+def test_nombre_de_la_capa_en_bases_anidadas(base_aleatoria, nombre, esperada):
+    assert gradcam.ultima_capa_convolucional(_anidado(base_aleatoria, nombre)) == esperada
 
 
-def test_capa_interna_elegida_a_mano_y_clase_forzada():
-    modelo = _anidado("vgg16", 32)
+def test_capa_interna_elegida_a_mano_y_clase_forzada(base_aleatoria):
+    assert tam_prueba("vgg16") == 32
+    modelo = _anidado(base_aleatoria, "vgg16")
     x = np.random.default_rng(2).uniform(-1, 1, (32, 32, 3))
     for clase in (2, 0, 1, None):  # a partir de la tercera llamada la función va compilada
         mapa, indice, probabilidades = gradcam.mapa_gradcam(modelo, x, indice_clase=clase, capa="block4_conv3")
