@@ -11,6 +11,31 @@ from course_utils.config import RAIZ_PROYECTO, resolver_modo
 
 CARPETA_CUADERNOS = RAIZ_PROYECTO / "notebooks"
 CARPETA_SALIDA = RAIZ_PROYECTO / "build"
+# Segundos que puede tardar UNA celda antes de dar el cuaderno por colgado. En modo rápido ninguna celda pasa
+# de un minuto en la CPU de 2 núcleos de la CI; en clase y completo una celda puede entrenar largo rato: sin límite.
+TIMEOUT_CELDA_S = {"rapido": 300}
+VARIABLE_TIMEOUT = "CURSO_TIMEOUT_CELDA"
+
+
+class CuadernoColgado(TimeoutError):
+    """Una celda pasó del tiempo máximo (`timeout_celda`): el kernel se para y el cuaderno falla."""
+
+
+def timeout_celda(modo: str) -> int | None:
+    """Tiempo máximo por celda en segundos (None: sin límite); CURSO_TIMEOUT_CELDA lo fija en todos los modos.
+
+    CURSO_TIMEOUT_CELDA=0 quita el límite.
+    """
+    valor = os.environ.get(VARIABLE_TIMEOUT, "").strip()
+    if not valor:
+        return TIMEOUT_CELDA_S.get(modo)
+    try:
+        segundos = int(valor)
+    except ValueError:
+        raise ValueError(
+            f"{VARIABLE_TIMEOUT}={valor!r} no es válido: pon un número entero de segundos (0: sin límite)."
+        ) from None
+    return segundos if segundos > 0 else None
 
 
 def listar_cuadernos(todos: bool = False, carpeta: Path = CARPETA_CUADERNOS) -> list[Path]:
@@ -22,13 +47,19 @@ def listar_cuadernos(todos: bool = False, carpeta: Path = CARPETA_CUADERNOS) -> 
 
 
 def ejecutar_cuaderno(cuaderno: Path, modo: str, salida_dir: Path = CARPETA_SALIDA, parametros=None) -> Path:
-    """Ejecuta un cuaderno con papermill en su carpeta y guarda la copia ejecutada en `build/`."""
+    """Ejecuta un cuaderno con papermill en su carpeta y guarda la copia ejecutada en `build/`.
+
+    Cada celda tiene un tiempo máximo (`timeout_celda`): un kernel colgado hace fallar el cuaderno con
+    `CuadernoColgado` en vez de dejar la ejecución (o la CI) esperando para siempre.
+    """
     import papermill
+    from nbclient.exceptions import CellTimeoutError
 
     relativa = cuaderno.relative_to(CARPETA_CUADERNOS) if cuaderno.is_relative_to(CARPETA_CUADERNOS) else cuaderno.name
     destino = salida_dir / relativa
     destino.parent.mkdir(parents=True, exist_ok=True)
     os.environ["CURSO_MODO"] = modo
+    limite = timeout_celda(modo)
     try:
         papermill.execute_notebook(
             str(cuaderno),
@@ -38,10 +69,17 @@ def ejecutar_cuaderno(cuaderno: Path, modo: str, salida_dir: Path = CARPETA_SALI
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
+            execution_timeout=limite,
         )
     except papermill.PapermillExecutionError:
         if _errores_inesperados(destino):
             raise
+    except CellTimeoutError as exc:
+        raise CuadernoColgado(
+            f"{cuaderno.name}: una celda pasó de {limite} s sin terminar y se ha parado el kernel "
+            f"(modo {modo}; cambia el límite con {VARIABLE_TIMEOUT}=SEGUNDOS, 0 = sin límite). "
+            f"Copia parcial en {destino}."
+        ) from exc
     return destino
 
 
