@@ -1,7 +1,14 @@
-"""Ejecuta cada cuaderno de `notebooks/` en modo rápido con papermill (los nuevos se recogen solos)."""
+"""Ejecuta cada cuaderno de `notebooks/` en modo rápido con papermill (los nuevos se recogen solos).
+
+Cada cuaderno escribe en su propia carpeta de resultados, así que ninguna prueba depende del orden ni de que se
+ejecuten las demás: `pytest tests/test_notebooks.py -k 06_comparativa` pasa solo. Los que parten de lo que deja
+otro (`DEPENDE_DE`) empiezan con una copia de su carpeta, y ese otro se ejecuta antes si aún no se ha ejecutado
+en la sesión (una sola vez: el tiempo total no crece). Cada celda tiene un tiempo máximo (`ejecucion.timeout_celda`).
+"""
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,25 +18,59 @@ from course_utils import ejecucion
 pytestmark = pytest.mark.cuadernos
 
 CUADERNOS = ejecucion.listar_cuadernos(todos=True)
+# El 08 elige su receta con el informe de la rejilla que escribe el 06 (si no lo hay, usa la receta por defecto).
+DEPENDE_DE = {"08_tus_propios_datos.ipynb": "06_comparativa.ipynb"}
+
+
+def _id(cuaderno: Path) -> str:
+    return cuaderno.relative_to(ejecucion.CARPETA_CUADERNOS).as_posix()
 
 
 @pytest.fixture(scope="session")
-def resultados_compartidos(tmp_path_factory):
-    """Una sola carpeta de resultados para toda la sesión: el cuaderno 06 lee lo que registran los anteriores."""
-    return tmp_path_factory.mktemp("resultados")
+def ejecutar(tmp_path_factory):
+    """`ejecutar(cuaderno)` → (copia ejecutada, carpeta de resultados); cada cuaderno, una vez por sesión."""
+    hechos: dict[str, tuple[Path, Path] | BaseException] = {}
+    build = os.environ.get("CURSO_BUILD_DIR")
+    salida = Path(build) if build else tmp_path_factory.mktemp("build")
+
+    def ejecutar_(cuaderno: Path) -> tuple[Path, Path]:
+        clave = _id(cuaderno)
+        if clave not in hechos:
+            try:
+                resultados = tmp_path_factory.mktemp(f"resultados_{cuaderno.stem}")
+                if clave in DEPENDE_DE:
+                    previo = DEPENDE_DE[clave]
+                    try:
+                        _, previos = ejecutar_(ejecucion.CARPETA_CUADERNOS / previo)
+                    except Exception as exc:
+                        raise RuntimeError(f"{clave} parte de los resultados de {previo}, que ha fallado") from exc
+                    shutil.copytree(previos, resultados, dirs_exist_ok=True)
+                with pytest.MonkeyPatch.context() as entorno:
+                    entorno.setenv("CURSO_MODO", "rapido")
+                    entorno.setenv("CURSO_RESULTADOS_DIR", str(resultados))
+                    entorno.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+                    hechos[clave] = (ejecucion.ejecutar_cuaderno(cuaderno, "rapido", salida), resultados)
+            except Exception as exc:  # se recuerda: quien dependa de él falla sin volver a ejecutarlo
+                hechos[clave] = exc
+        if isinstance(hechos[clave], BaseException):
+            raise hechos[clave]
+        return hechos[clave]
+
+    return ejecutar_
 
 
 def test_hay_cuadernos():
     assert len(CUADERNOS) >= 2
 
 
-@pytest.mark.parametrize("cuaderno", CUADERNOS, ids=lambda p: p.relative_to(ejecucion.CARPETA_CUADERNOS).as_posix())
-def test_cuaderno_se_ejecuta_en_modo_rapido(cuaderno: Path, resultados_compartidos, tmp_path, monkeypatch):
-    monkeypatch.setenv("CURSO_MODO", "rapido")
-    monkeypatch.setenv("CURSO_RESULTADOS_DIR", str(resultados_compartidos))
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    salida = Path(os.environ.get("CURSO_BUILD_DIR", tmp_path))
-    destino = ejecucion.ejecutar_cuaderno(cuaderno, "rapido", salida)
+def test_las_dependencias_son_cuadernos_del_curso():
+    nombres = {_id(c) for c in CUADERNOS}
+    assert set(DEPENDE_DE) | set(DEPENDE_DE.values()) <= nombres
+
+
+@pytest.mark.parametrize("cuaderno", CUADERNOS, ids=_id)
+def test_cuaderno_se_ejecuta_en_modo_rapido(cuaderno: Path, ejecutar):
+    destino, _ = ejecutar(cuaderno)
     assert destino.exists()
     if cuaderno.parent.name == "ejercicios":
         _comprobaciones_fallan_sin_resolver(destino)
