@@ -16,8 +16,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 CARPETA = Path(__file__).resolve().parent
@@ -69,7 +69,8 @@ def mediana_tras_calentar(tiempos: list[float]) -> float:
 
 def medir_extraccion(base, ds_sin_aumento, repeticiones: int) -> tuple[float, np.ndarray, np.ndarray]:
     """Mediana de los segundos de `caracteristicas.extraer` y las características (X, y) extraídas."""
-    for x, _ in ds_sin_aumento:  # llena la caché de imágenes decodificadas: la lectura se paga igual en ambos casos
+    # Llena la caché de imágenes decodificadas (la lectura se paga igual en ambos casos); `x` queda con el último lote.
+    for x, _ in ds_sin_aumento:  # noqa: B007
         pass
     base(x, training=False)  # calentamiento de la base
     extraidas = []

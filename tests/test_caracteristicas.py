@@ -82,5 +82,7 @@ def test_profundidad_cuenta_convoluciones_y_densas_sin_batchnorm_y_entra_en_subm
     x = keras.layers.DepthwiseConv2D(3, padding="same")(x)
     base = keras.Model(entrada, x)
     assert medicion.profundidad(base) == 3
-    completo = keras.Sequential([keras.Input((8, 8, 3)), base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    completo = keras.Sequential(
+        [keras.Input((8, 8, 3)), base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)]
+    )
     assert medicion.profundidad(completo) == 4

@@ -52,5 +52,5 @@ def test_entrenar_y_evaluar_registra_todo(entorno_limpio):
     assert r["parametros_totales"] == modelo.count_params() and 0 <= r["test_accuracy"] <= 1
     assert r["imagenes_prueba"] == len(conjunto.particiones["prueba"]) and r["mb_modelo"] > 0
     assert r["datos"] == "propios" and r["modo"] == "rapido" and r["memoria_pico_mb"] > 0
-    en_disco = [json.loads(l) for l in registros.ruta_registros(config.resultados_dir).read_text().splitlines()]
+    en_disco = [json.loads(linea) for linea in registros.ruta_registros(config.resultados_dir).read_text().splitlines()]
     assert en_disco == [r]

@@ -10,7 +10,7 @@ from course_utils import ejecucion, registros
 pytestmark = pytest.mark.cuadernos
 
 BLOQUEO_DE_RED = textwrap.dedent(
-    '''
+    """
     import socket
 
     _conectar, _resolver = socket.socket.connect, socket.getaddrinfo
@@ -29,7 +29,7 @@ BLOQUEO_DE_RED = textwrap.dedent(
         raise socket.gaierror("Red bloqueada por la prueba sin conexión")
 
     socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
-    '''
+    """
 )
 CUADERNOS = [c for c in ejecucion.listar_cuadernos() if c.name[:2] in {"00", "01", "02"}]
 

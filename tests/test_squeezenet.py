@@ -73,9 +73,7 @@ def _escribir_h5_keras2(ruta, capas, semilla=0):
         archivo.attrs["layer_names"] = np.array([n.encode() for n, _ in capas])
         for nombre, pesos in capas:
             grupo = archivo.create_group(nombre)
-            nombres = (
-                np.array([p.encode() for p, _ in pesos]) if pesos else np.array([])
-            )
+            nombres = np.array([p.encode() for p, _ in pesos]) if pesos else np.array([])
             grupo.attrs["weight_names"] = nombres
             for nombre_peso, forma in pesos:
                 datos = rng.standard_normal(forma).astype("float32")
@@ -212,9 +210,7 @@ def test_input_tensor():
 
 
 def test_numero_de_parametros():
-    esperado = sum(
-        int(np.prod(forma)) for _, pesos in _capas_keras2() for _, forma in pesos
-    )
+    esperado = sum(int(np.prod(forma)) for _, pesos in _capas_keras2() for _, forma in pesos)
     assert SqueezeNet().count_params() == esperado == PARAMETROS_BASE
 
 
@@ -262,16 +258,12 @@ def test_errores_de_argumentos(tmp_path):
 def test_guardar_y_cargar_keras(tmp_path):
     ruta_h5 = _escribir_h5_keras2(tmp_path / "falso.h5", _capas_keras2())
     base = SqueezeNet(weights=str(ruta_h5), input_shape=(64, 64, 3), pooling="avg")
-    modelo = keras.Sequential(
-        [keras.Input((64, 64, 3)), base, keras.layers.Dense(3, activation="softmax")]
-    )
+    modelo = keras.Sequential([keras.Input((64, 64, 3)), base, keras.layers.Dense(3, activation="softmax")])
     modelo.save(tmp_path / "modelo.keras")
     recargado = keras.models.load_model(tmp_path / "modelo.keras")
     x = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
     x = preprocess_input(x)
-    np.testing.assert_array_equal(
-        modelo.predict(x, verbose=0), recargado.predict(x, verbose=0)
-    )
+    np.testing.assert_array_equal(modelo.predict(x, verbose=0), recargado.predict(x, verbose=0))
 
 
 # --- Pesos reales de ImageNet (CURSO_PESOS_DIR) ---
@@ -329,13 +321,9 @@ def _fotos(carpeta):
 
 def _exactitud_media_de_clase(caracteristicas, etiquetas):
     """Clasificador por media de clase (coseno): mitad de cada clase entrena, mitad prueba."""
-    f = caracteristicas / (
-        np.linalg.norm(caracteristicas, axis=1, keepdims=True) + 1e-8
-    )
+    f = caracteristicas / (np.linalg.norm(caracteristicas, axis=1, keepdims=True) + 1e-8)
     entrena = np.arange(len(etiquetas)) % FOTOS_POR_CLASE < FOTOS_POR_CLASE // 2
-    medias = np.stack(
-        [f[entrena & (etiquetas == k)].mean(0) for k in range(len(CLASES_SONDA))]
-    )
+    medias = np.stack([f[entrena & (etiquetas == k)].mean(0) for k in range(len(CLASES_SONDA))])
     prediccion = (f[~entrena] @ medias.T).argmax(1)
     return float((prediccion == etiquetas[~entrena]).mean())
 
