@@ -1,5 +1,6 @@
 """Exportar y predecir (cuaderno 08) y las órdenes `entrenar` y `predecir` de la línea de órdenes."""
 
+import json
 import zipfile
 
 import keras
@@ -37,17 +38,25 @@ def test_ida_y_vuelta_conserva_metadatos_y_predicciones(exportado, frutas):
     assert metadatos["clases"] == CLASES and metadatos["tam"] == 32
     assert metadatos["arquitectura"] == "cnn_desde_cero" and metadatos["estrategia"] == "desde_cero"
     assert metadatos["preprocesado"] == "escalar_0_1" and metadatos["registro"]["test_accuracy"] == 0.5
+    assert metadatos["formato"] == exportacion.FORMATO and metadatos["modo_preprocesado"] == "escalar_0_1"
     assert isinstance(keras.saving.load_model(ruta), keras.Model), "Keras debe seguir cargando el archivo tal cual"
+    assert exportacion.lleva_preprocesado(cargado) and not exportacion.lleva_preprocesado(modelo)
     assert not list(ruta.parent.glob(".exportando_*")), "no deben quedar temporales"
     imagen = np.random.default_rng(0).integers(0, 255, (50, 70, 3), dtype=np.uint8)
-    original = exportacion.predecir_imagen(modelo, metadatos, imagen)
+    original = exportacion.predecir_imagen(modelo, metadatos, imagen)  # el entrenado: preprocesado por fuera
     recargado = exportacion.predecir_imagen(cargado, metadatos, imagen)
     assert original["clase"] == recargado["clase"]
-    assert np.allclose(list(original["probabilidades"].values()), list(recargado["probabilidades"].values()), atol=1e-6)
+    assert np.allclose(list(original["probabilidades"].values()), list(recargado["probabilidades"].values()), atol=1e-5)
     assert sum(recargado["probabilidades"].values()) == pytest.approx(1.0, abs=1e-4)
     por_ruta = exportacion.predecir(ruta, frutas / "naranjas")
     por_modelo = exportacion.predecir(modelo, frutas / "naranjas")  # metadatos recordados al exportar
-    assert [r["probabilidades"] for r in por_ruta] == pytest.approx([r["probabilidades"] for r in por_modelo])
+    # x·(1/255) dentro del modelo frente a x/255 fuera: como mucho un ulp de diferencia en la entrada.
+    assert [list(r["probabilidades"]) for r in por_ruta] == [CLASES] * len(por_ruta)
+    assert np.allclose(
+        [list(r["probabilidades"].values()) for r in por_ruta],
+        [list(r["probabilidades"].values()) for r in por_modelo],
+        atol=1e-5,
+    )
 
 
 def test_preprocesado_segun_la_red():
@@ -89,6 +98,21 @@ def test_errores_en_espanol(exportado, tmp_path):
     modelo.save(ajeno)  # un .keras normal, sin los metadatos del curso
     with pytest.raises(exportacion.ModeloNoValido, match="no lo exportó el curso"):
         exportacion.cargar_exportado(ajeno)
+    metadatos = exportacion.leer_metadatos(ruta)
+    viejo = tmp_path / "viejo.keras"  # como lo escribía la versión anterior: preprocesado fuera y formato /1
+    modelo.save(viejo)
+    with zipfile.ZipFile(viejo, "a") as zf:
+        zf.writestr(exportacion.ENTRADA_METADATOS, json.dumps(dict(metadatos, formato="curso-transfer-learning/1")))
+    with pytest.raises(exportacion.ModeloNoValido, match="otra versión del curso.*preprocesado iba fuera"):
+        exportacion.cargar_exportado(viejo)
+    with pytest.raises(exportacion.ModeloNoValido, match="otra versión del curso"):
+        exportacion.predecir(viejo, tmp_path)
+    sin_capa = tmp_path / "sin_capa.keras"  # metadatos nuevos, pero un modelo sin el preprocesado dentro
+    modelo.save(sin_capa)
+    with zipfile.ZipFile(sin_capa, "a") as zf:
+        zf.writestr(exportacion.ENTRADA_METADATOS, json.dumps(metadatos))
+    with pytest.raises(exportacion.ModeloNoValido, match="no lleva dentro su capa «preprocesado»"):
+        exportacion.cargar_exportado(sin_capa)
     roto = tmp_path / "roto.keras"
     roto.write_bytes(b"no es un zip")
     with pytest.raises(exportacion.ModeloNoValido, match="dañado"):
@@ -104,7 +128,9 @@ def test_no_sobrescribe_sin_permiso(exportado):
     modelo, ruta = exportado
     antes = ruta.read_bytes()
     with pytest.raises(FileExistsError, match="no sobrescribe"):
-        exportacion.exportar(modelo, ruta, clases=CLASES, arquitectura="cnn_desde_cero", tam=32, estrategia="desde_cero")
+        exportacion.exportar(
+            modelo, ruta, clases=CLASES, arquitectura="cnn_desde_cero", tam=32, estrategia="desde_cero"
+        )
     assert ruta.read_bytes() == antes
     exportacion.exportar(
         modelo, ruta, clases=CLASES, arquitectura="cnn_desde_cero", tam=32, estrategia="desde_cero", sobrescribir=True
@@ -135,7 +161,9 @@ def test_cli_entrenar_y_predecir_desde_cero(entorno_limpio, frutas, capsys):
 def test_cli_extraccion_con_pesos_aleatorios(entorno_limpio, frutas, capsys, monkeypatch):
     original = arquitecturas.cargar_base
     monkeypatch.setattr(
-        arquitecturas, "cargar_base", lambda nombre, pesos="imagenet", tam=None, config=None: original(nombre, None, tam, config)
+        arquitecturas,
+        "cargar_base",
+        lambda nombre, pesos="imagenet", tam=None, config=None: original(nombre, None, tam, config),
     )
     salida = entorno_limpio / "mobilenet.keras"
     orden = ["entrenar", str(frutas), "--arquitectura", "mobilenet_v2", "--estrategia", "extraccion",
