@@ -167,7 +167,9 @@ def fijar_semillas(semilla: int = SEMILLA_DEFECTO) -> None:
 
 
 def describir(config: Config) -> str:
-    """Resume en español el modo y de dónde saldrán datos y pesos."""
+    """Resume en español el modo, de dónde saldrán datos y pesos, y el dispositivo y la estrategia elegidos."""
+    from course_utils import dispositivo  # aquí dentro: TensorFlow se importa al describir, no al importar config
+
     modo = MODOS[config.modo]
     lineas = [
         f"Modo: {config.modo} — {modo.descripcion}",
@@ -177,6 +179,7 @@ def describir(config: Config) -> str:
         f"  Carpeta de datos (CURSO_DATOS_DIR): {config.datos_dir}",
         f"  Carpeta de pesos (CURSO_PESOS_DIR): {config.pesos_dir or 'no definida (caché de Keras y descarga)'}",
         f"  Carpeta de resultados (CURSO_RESULTADOS_DIR): {config.resultados_dir}",
+        f"  {dispositivo.anuncio(dispositivo.preparar(config.lote))}",
     ]
     if config.rapido:
         lineas.append(

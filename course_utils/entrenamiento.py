@@ -168,7 +168,15 @@ def entrenar_y_evaluar(
     return Resultado(registro, historial, modelo)
 
 
-def compilar(modelo: keras.Model, tasa: float = 1e-3) -> keras.Model:
-    """Compila con Adam, entropía cruzada dispersa y exactitud."""
-    modelo.compile(optimizer=keras.optimizers.Adam(tasa), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+def compilar(modelo: keras.Model, tasa: float = 1e-3, jit_compile="auto") -> keras.Model:
+    """Compila con Adam, entropía cruzada dispersa y exactitud.
+
+    `jit_compile` (XLA): "auto" lo decide Keras; las recetas pasan el de `dispositivo.preparar` (sí con una GPU).
+    """
+    modelo.compile(
+        optimizer=keras.optimizers.Adam(tasa),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=jit_compile,
+    )
     return modelo
