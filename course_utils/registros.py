@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
+import tempfile
 import uuid
 import warnings
 from pathlib import Path
@@ -23,15 +25,61 @@ def ruta_registros(resultados_dir: Path) -> Path:
     return Path(resultados_dir) / NOMBRE_ARCHIVO
 
 
+class CarpetaNoEscribible(OSError):
+    """Una carpeta de salida no se puede escribir; el mensaje nombra la carpeta, el ajuste y el arreglo."""
+
+
+def comprobar_escribible(carpeta: Path, que: str, arreglo: str) -> None:
+    """Comprueba, sin crear nada que se quede, que se podrá escribir en `carpeta` (o donde se creará).
+
+    `que` nombra la carpeta para el usuario («la carpeta de resultados (CURSO_RESULTADOS_DIR)»);
+    `arreglo` dice cómo cambiarla. Se prueba a crear un archivo temporal en la carpeta o, si aún
+    no existe, en la primera carpeta existente por encima, porque `os.access` no basta (root, ACL,
+    discos de solo lectura).
+    """
+    carpeta = Path(carpeta).expanduser().absolute()
+    existente = carpeta
+    while not existente.exists() and existente.parent != existente:
+        existente = existente.parent
+    if not existente.is_dir():
+        raise CarpetaNoEscribible(
+            f"No se puede usar {carpeta} como {que}: {existente} es un archivo, no una carpeta. {arreglo}"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=existente):
+            pass
+    except OSError as exc:
+        causa = {errno.EACCES: "no tienes permiso de escritura", errno.EPERM: "no tienes permiso de escritura",
+                 errno.EROFS: "el disco es de solo lectura", errno.ENOSPC: "no queda espacio en el disco"}.get(
+            exc.errno, f"el sistema dice: {exc.strerror or exc}")  # fmt: skip
+        raise CarpetaNoEscribible(f"No se puede escribir en {existente} ({que}): {causa}. {arreglo}") from exc
+
+
+def _reparar_final(f) -> None:
+    """Si el archivo acaba en media línea (una ejecución interrumpida), la cierra con un salto de línea."""
+    f.seek(0, os.SEEK_END)
+    if f.tell() == 0:
+        return
+    f.seek(-1, os.SEEK_END)
+    if f.read(1) != b"\n":
+        f.write(b"\n")
+        warnings.warn(
+            f"{f.name} terminaba en una línea incompleta (¿una ejecución interrumpida?): se cierra con un "
+            "salto de línea para que el registro nuevo no se pegue a ella; al leer, esa línea se ignora.",
+            stacklevel=3,
+        )
+
+
 def anadir(registro: dict, resultados_dir: Path) -> Path:
-    """Añade un registro como una línea completa, con bloqueo y `fsync`."""
+    """Añade un registro como una línea completa, con bloqueo y `fsync`; repara antes una media línea final."""
     ruta = ruta_registros(resultados_dir)
     ruta.parent.mkdir(parents=True, exist_ok=True)
     linea = json.dumps(registro, ensure_ascii=False, sort_keys=True) + "\n"
-    with open(ruta, "a", encoding="utf-8") as f:
+    with open(ruta, "a+b") as f:
         if fcntl:
             fcntl.flock(f, fcntl.LOCK_EX)
-        f.write(linea)
+        _reparar_final(f)
+        f.write(linea.encode("utf-8"))
         f.flush()
         os.fsync(f.fileno())
     return ruta

@@ -25,6 +25,27 @@ def test_linea_interrumpida_no_corrompe_el_archivo(tmp_path):
     assert leidos == [{"modo": "rapido", "n": 1}]
 
 
+def test_media_linea_final_se_repara_antes_de_anadir(tmp_path):
+    """Una ejecución interrumpida deja media línea sin salto final: el registro siguiente no se pega a ella."""
+    registros.anadir({"modo": "rapido", "n": 1}, tmp_path)
+    ruta = registros.ruta_registros(tmp_path)
+    with open(ruta, "a", encoding="utf-8") as f:
+        f.write('{"modo": "rapido", "n": 2, "arquitec')
+    with pytest.warns(UserWarning, match="línea incompleta"):
+        registros.anadir({"modo": "rapido", "n": 3}, tmp_path)
+    assert ruta.read_bytes().endswith(b'{"modo": "rapido", "n": 3}\n')
+    with pytest.warns(UserWarning, match="1 línea"):
+        leidos = registros.leer(tmp_path)
+    assert [r["n"] for r in leidos] == [1, 3]
+
+
+def test_anadir_a_un_archivo_sano_no_avisa(tmp_path, recwarn):
+    registros.anadir({"n": 1}, tmp_path)
+    registros.anadir({"n": 2}, tmp_path)
+    assert not recwarn.list
+    assert [r["n"] for r in registros.leer(tmp_path)] == [1, 2]
+
+
 def test_ultimos_por_clave_no_mezcla_ejecuciones():
     filas = [
         {"arquitectura": "v", "estrategia": "e", "imagenes_por_clase": 5, "semilla": 1, "fecha": "1", "ejecucion": "A"},
