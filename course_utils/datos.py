@@ -12,11 +12,19 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from course_utils import particion
 from course_utils.config import RAIZ_PROYECTO, Config
-from course_utils.inspeccion import DatosInvalidos, Imagen, Informe, inspeccionar  # noqa: F401
+from course_utils.inspeccion import (  # noqa: F401
+    DatosInvalidos,
+    Imagen,
+    ImagenIlegible,
+    Informe,
+    inspeccionar,
+    mostrar,
+    motivo_ilegible,
+)
 
 URL_FLORES = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 CONTEOS_FLORES = {"daisy": 633, "dandelion": 898, "roses": 641, "sunflowers": 699, "tulips": 799}
@@ -54,7 +62,14 @@ class Conjunto:
         cab = f"{'clase':<14}" + "".join(f"{n:>15}" for n in conteos)
         filas = [f"{c:<14}" + "".join(f"{conteos[n].get(c, 0):>15}" for n in conteos) for c in self.clases]
         total = f"{'total':<14}" + "".join(f"{sum(conteos[n].values()):>15}" for n in conteos)
-        return "\n".join([f"Datos: {self.origen} ({self.raiz})", cab, *filas, total])
+        avisos = [f"AVISO: {a}" for a in self.informe.avisos] if self.informe else []
+        if self.informe and self.informe.fugas_entre_particiones:
+            avisos.append(
+                f"AVISO: {len(self.informe.fugas_entre_particiones)} foto(s) repetidas entre tus particiones "
+                "(fugas): la exactitud de validación o prueba saldrá optimista. Detalle: `python -m course_utils "
+                f"inspeccionar {mostrar(self.raiz)}`."
+            )
+        return "\n".join([f"Datos: {self.origen} ({mostrar(self.raiz)})", cab, *filas, total, *avisos])
 
     def datasets(self, tam: int, lote: int, preprocesado=None, aumento=None, semilla: int = 0):
         """Crea los `tf.data` de entrenamiento, validación y prueba."""
@@ -232,13 +247,23 @@ def cargar_imagen(fuente, tam: int | None = None) -> np.ndarray:
 
     `fuente` es una ruta, los bytes de un archivo (una subida) o una matriz en memoria (alto, ancho[, 3|4]).
     Es el único lector de imágenes del curso: la canalización, la predicción y los widgets pasan por aquí.
+    Un archivo que no se puede leer (dañado, truncado, vacío, una bomba de descompresión) lanza
+    `ImagenIlegible`, un `ValueError` con el motivo en español; los errores del sistema (no existe, sin
+    permiso) salen tal cual.
     """
     if isinstance(fuente, np.ndarray):
         return a_rgb(_desde_matriz(fuente), tam)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with Image.open(io.BytesIO(fuente) if isinstance(fuente, bytes | bytearray) else fuente) as img:
-            return a_rgb(ImageOps.exif_transpose(img), tam)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(fuente) if isinstance(fuente, bytes | bytearray) else fuente) as img:
+                return a_rgb(ImageOps.exif_transpose(img), tam)
+    except (UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, OSError, ValueError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # no existe, sin permiso…: un error del sistema, no de la imagen
+        ruta = Path(fuente) if isinstance(fuente, str | os.PathLike) else None
+        nombre = mostrar(ruta.name) if ruta else "la imagen subida"
+        raise ImagenIlegible(f"{nombre}: {motivo_ilegible(exc, ruta)}.") from exc
 
 
 def _desde_matriz(imagen: np.ndarray) -> Image.Image:

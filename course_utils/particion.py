@@ -7,15 +7,20 @@ import hashlib
 from collections import defaultdict
 from pathlib import Path
 
-from course_utils.inspeccion import Imagen
+from course_utils.inspeccion import Imagen, nfc
 
 PARTICIONES = ("entrenamiento", "validacion", "prueba")
 FRACCIONES = (0.70, 0.15, 0.15)
+FRACCION_VALIDACION = 0.15  # la parte de `train/` que pasa a validación cuando solo hay `train/` y `test/`
 
 
 def clave_orden(texto: str, semilla: int = 0) -> str:
-    """Clave pseudoaleatoria pero reproducible para ordenar archivos o grupos."""
-    return hashlib.sha1(f"{semilla}:{texto}".encode()).hexdigest()
+    """Clave pseudoaleatoria pero reproducible para ordenar archivos o grupos.
+
+    El texto se normaliza a NFC (un nombre copiado desde macOS da la misma clave que en Linux o Windows)
+    y los bytes que no son UTF-8 se conservan tal cual (`surrogateescape`) en vez de hacer fallar la clave.
+    """
+    return hashlib.sha1(f"{semilla}:{nfc(texto)}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _repartir_grupos(grupos: dict[str, list[Imagen]], fracciones, semilla: int, nombres):
@@ -44,7 +49,14 @@ def particionar(imagenes: list[Imagen], fracciones=FRACCIONES, semilla: int = 0)
     if dadas == {None}:
         return _repartir(imagenes, fracciones, semilla, PARTICIONES)
     resultado = {n: [i for i in imagenes if i.particion == n] for n in PARTICIONES}
-    if not resultado["prueba"]:
+    if not resultado["validacion"] and not resultado["prueba"]:
+        # Solo train/: validación y prueba salen de train/, con las fracciones de siempre.
+        return _repartir(resultado["entrenamiento"], fracciones, semilla, PARTICIONES)
+    if not resultado["validacion"]:
+        # train/ + test/: la validación sale de train/; test/ se queda entera como prueba.
+        partes = (1 - FRACCION_VALIDACION, FRACCION_VALIDACION)
+        resultado.update(_repartir(resultado["entrenamiento"], partes, semilla, ("entrenamiento", "validacion")))
+    elif not resultado["prueba"]:
         # Estructura de los artículos (solo train/validation): la validación se parte en dos.
         mitades = _repartir(resultado["validacion"], (0.5, 0.5), semilla, ("validacion", "prueba"))
         resultado.update(mitades)
