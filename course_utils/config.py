@@ -96,14 +96,14 @@ def resolver_modo(modo: str | None = None) -> str:
     if elegido not in MODOS:
         validos = ", ".join(MODOS)
         donde = (
-            "la variable de entorno CURSO_MODO: corrígela (por ejemplo `export CURSO_MODO=rapido`) "
-            f"o bórrala para usar el modo {MODO_DEFECTO}"
+            "la variable de entorno CURSO_MODO (por ejemplo `export CURSO_MODO=rapido`) o bórrala para usar "
+            f"el modo {MODO_DEFECTO}"
             if desde_entorno
-            else "la celda `parameters` (MODO) o la opción --modo"
+            else "la celda `parameters` (MODO) o en la opción --modo"
         )
         raise ModoDesconocido(
             f"Modo desconocido: {original!r}"
-            + (" (en la variable de entorno CURSO_MODO)" if desde_entorno else "")
+            + (" (de la variable de entorno CURSO_MODO)" if desde_entorno else "")
             + f". Los modos válidos son: {validos} («rápido» también vale). Corrígelo en {donde}."
         )
     return elegido
