@@ -111,9 +111,17 @@ def test_errata_en_curso_modo_es_un_error_claro(entorno_limpio, monkeypatch):
     assert isinstance(info.value, ValueError)  # quien ya capturaba ValueError lo sigue capturando
 
 
-def test_errata_en_curso_modo_desde_la_cli(entorno_limpio, monkeypatch, capsys, tmp_path):
+@pytest.mark.parametrize("orden", ["descargar", "entrenar", "experimentos", "ejecutar"])
+def test_errata_en_curso_modo_desde_la_cli(orden, entorno_limpio, fotos, monkeypatch, capsys, sin_entrenar):
     monkeypatch.setenv("CURSO_MODO", "rapdio")
-    _error_limpio(capsys, main(["descargar", "--datos", "--destino", str(tmp_path)]), "CURSO_MODO")
+    argv = {
+        "descargar": ["descargar", "--datos", "--destino", str(entorno_limpio / "destino")],
+        "entrenar": ["entrenar", str(fotos), "--salida", str(entorno_limpio / "m.keras")],
+        "experimentos": ["experimentos"],
+        "ejecutar": ["ejecutar", "--filtro", "no_hay_ninguno"],
+    }[orden]
+    err = _error_limpio(capsys, main(argv), "CURSO_MODO")
+    assert "'rapdio'" in err and "rapido, clase, completo" in err
 
 
 def test_modo_con_tilde_en_la_cli(entorno_limpio):
