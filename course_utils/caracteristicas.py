@@ -20,12 +20,22 @@ def extraer_mapas(base, ds) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pasar_por_base(base, ds, promediar: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Inferencia compilada de la base (un grafo de TensorFlow, no modo eager), con BatchNorm en inferencia.
+
+    Una sola pasada por `ds`: imágenes y etiquetas salen juntas aunque el `tf.data` se baraje.
+    """
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)  # el último lote, más pequeño, no obliga a recompilar cada vez
+    def pasar(x):
+        salida = base(x, training=False)
+        if promediar and len(salida.shape) == 4:
+            salida = tf.reduce_mean(salida, axis=(1, 2))  # lo mismo que la cabeza GlobalAveragePooling2D
+        return salida
+
     bloques_x, bloques_y = [], []
     for x, y in ds:
-        salida = np.asarray(base(x, training=False))  # en modo inferencia (BatchNorm incluida)
-        if promediar and salida.ndim == 4:
-            salida = salida.mean(axis=(1, 2))
-        bloques_x.append(salida.astype(np.float32))
+        bloques_x.append(np.asarray(pasar(x), dtype=np.float32))
         bloques_y.append(np.asarray(y))
     if not bloques_x:
         raise ValueError("El conjunto de datos está vacío: no hay imágenes de las que extraer características.")

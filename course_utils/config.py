@@ -15,7 +15,13 @@ SEMILLA_DEFECTO = 42
 
 @dataclasses.dataclass(frozen=True)
 class Modo:
-    """Presupuesto de un modo: imágenes, tamaño, épocas y lote."""
+    """Presupuesto de un modo: imágenes, tamaño, épocas y lote.
+
+    Lo barato usa más datos que lo caro: la cabeza sobre características en caché entrena con
+    `imagenes_cache_por_clase` (None = todas) hasta converger (tope `epocas_cabeza`, cada época cuesta
+    milisegundos); lo que pasa imágenes por la base en cada época (extremo a extremo, ajuste fino,
+    CNN desde cero) usa `imagenes_por_clase` y `epocas` (por fase), con parada temprana.
+    """
 
     nombre: str
     descripcion: str
@@ -24,6 +30,9 @@ class Modo:
     tam_imagen: int | None
     epocas: int
     lote: int
+    imagenes_cache_por_clase: int | None
+    epocas_cabeza: int
+    epocas_desde_cero: int
 
 
 MODOS = {
@@ -35,6 +44,9 @@ MODOS = {
         tam_imagen=96,
         epocas=2,
         lote=16,
+        imagenes_cache_por_clase=12,
+        epocas_cabeza=30,
+        epocas_desde_cero=2,
     ),
     "clase": Modo(
         "clase",
@@ -44,6 +56,9 @@ MODOS = {
         tam_imagen=160,
         epocas=5,
         lote=32,
+        imagenes_cache_por_clase=None,
+        epocas_cabeza=300,
+        epocas_desde_cero=40,
     ),
     "completo": Modo(
         "completo",
@@ -53,6 +68,9 @@ MODOS = {
         tam_imagen=None,
         epocas=20,
         lote=32,
+        imagenes_cache_por_clase=None,
+        epocas_cabeza=300,
+        epocas_desde_cero=60,
     ),
 }
 MODO_DEFECTO = "clase"
@@ -69,6 +87,9 @@ class Config:
     tam_imagen: int | None
     epocas: int
     lote: int
+    imagenes_cache_por_clase: int | None
+    epocas_cabeza: int
+    epocas_desde_cero: int
     semilla: int
     datos_dir: Path
     pesos_dir: Path | None
@@ -122,8 +143,8 @@ def imagenes_pedidas(valor, del_modo: int | None) -> int | None:
         return None
     if isinstance(valor, bool) or not isinstance(valor, int) or valor < 1:
         raise ValueError(
-            f"imagenes_por_clase={valor!r} no es válido: usa un entero positivo, None o \"todas\" (todas las "
-            f"imágenes) o \"{DEL_MODO}\" (las del modo)."
+            f'imagenes_por_clase={valor!r} no es válido: usa un entero positivo, None o "todas" (todas las '
+            f'imágenes) o "{DEL_MODO}" (las del modo).'
         )
     return valor
 
@@ -140,16 +161,22 @@ def obtener_config(
     """Construye la configuración a partir del modo y de la celda `parameters`.
 
     `tam_imagen`, `epocas` y `lote` en None toman el valor del modo. `imagenes_por_clase` distingue:
-    «modo» (por defecto) toma el del modo y None (o «todas») pide todas las imágenes de entrenamiento.
+    «modo» (por defecto) toma el del modo y None (o «todas») pide todas las imágenes de entrenamiento;
+    un valor explícito vale también para la caché de características.
     """
     base = MODOS[resolver_modo(modo)]
+    n = imagenes_pedidas(imagenes_por_clase, base.imagenes_por_clase)
     return Config(
         modo=base.nombre,
-        imagenes_por_clase=imagenes_pedidas(imagenes_por_clase, base.imagenes_por_clase),
+        imagenes_por_clase=n,
         imagenes_eval_por_clase=base.imagenes_eval_por_clase,
         tam_imagen=tam_imagen or base.tam_imagen,
         epocas=epocas or base.epocas,
         lote=lote or base.lote,
+        # Pedir un número explícito (la curva de datos) lo aplica también a la caché.
+        imagenes_cache_por_clase=base.imagenes_cache_por_clase if imagenes_por_clase == DEL_MODO else n,
+        epocas_cabeza=base.epocas_cabeza,
+        epocas_desde_cero=epocas or base.epocas_desde_cero,
         semilla=semilla,
         datos_dir=_ruta_env("CURSO_DATOS_DIR", RAIZ_PROYECTO / "data"),
         pesos_dir=_ruta_env("CURSO_PESOS_DIR", None),
@@ -175,7 +202,10 @@ def describir(config: Config) -> str:
         f"Modo: {config.modo} — {modo.descripcion}",
         f"  Imágenes de entrenamiento por clase: {config.imagenes_por_clase or 'todas'}",
         f"  Tamaño de imagen: {config.tam_imagen or 'el nativo de cada red'} px",
-        f"  Épocas: {config.epocas} · lote: {config.lote} · semilla: {config.semilla}",
+        f"  Imágenes por clase para la cabeza en caché: {config.imagenes_cache_por_clase or 'todas'} "
+        f"(hasta {config.epocas_cabeza} épocas, con parada temprana)",
+        f"  Épocas por fase de extremo a extremo: {config.epocas} · CNN desde cero: hasta {config.epocas_desde_cero} "
+        f"· lote: {config.lote} · semilla: {config.semilla}",
         f"  Carpeta de datos (CURSO_DATOS_DIR): {config.datos_dir}",
         f"  Carpeta de pesos (CURSO_PESOS_DIR): {config.pesos_dir or 'no definida (caché de Keras y descarga)'}",
         f"  Carpeta de resultados (CURSO_RESULTADOS_DIR): {config.resultados_dir}",

@@ -114,16 +114,19 @@ def entrenar_y_evaluar(
     etiqueta: str = "",
     registrar: bool = True,
     anotaciones: dict | None = None,
+    segundos_previos: float = 0.0,
 ) -> Resultado:
     """Entrena, restaura los mejores pesos, evalúa la prueba una sola vez y registra el resultado.
 
     Todas las estrategias pasan por aquí: mismas particiones, mismo presupuesto de épocas y
-    mismos callbacks. `fase_previa` suma la fase 1 del ajuste fino al tiempo y a las curvas.
+    mismos callbacks. `fase_previa` suma la fase 1 del ajuste fino al tiempo y a las curvas;
+    `segundos_previos`, un coste pagado antes de entrenar (la extracción de la caché).
     Es la única capa que escribe `registros.jsonl`; `anotaciones` añade campos al registro
     (la rejilla anota su presupuesto de épocas para reanudar).
     """
     ds_tr, ds_val, ds_te = datasets or preparar_datasets(conjunto, config, tam, preprocesado, aumento)
     historial = entrenar(modelo, ds_tr, ds_val, epocas or config.epocas, paciencia)
+    historial.segundos += segundos_previos
     if fase_previa is not None:
         historial = fase_previa.unir(historial)
     val = modelo.evaluate(ds_val, verbose=0, return_dict=True)

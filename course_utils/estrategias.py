@@ -8,18 +8,27 @@ benchmarks las reutilizan desde aquí para que todos midan exactamente lo mismo.
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 
-from course_utils import arquitecturas, datos, entrenamiento
+from course_utils import arquitecturas, caracteristicas, datos, dispositivo, entrenamiento, medicion
 from course_utils import config as cfg
 
-ESTRATEGIAS = ("desde_cero", "extraccion", "fine_tuning")
+ESTRATEGIAS = ("desde_cero", "extraccion", "extraccion_continuada", "fine_tuning")
 NOMBRES_ESTRATEGIA = {
     "desde_cero": "desde cero",
     "extraccion": "extracción",
     "extraccion_rapida": "extracción rápida (caché)",
+    "extraccion_continuada": "extracción continuada (control)",
     "fine_tuning": "ajuste fino",
 }
+# Las que parten de la cabeza entrenada sobre la caché: solo cambia si la base se descongela.
+DESDE_CABEZA = ("extraccion_continuada", "fine_tuning")
+PACIENCIA_CABEZA = 15  # épocas sin mejorar val_loss antes de parar (la cabeza en caché es barata)
+PACIENCIA_EXTREMO = 3
+PACIENCIA_DESDE_CERO = 6
+VERSION_RECETA = 2  # cambia cuando cambia una receta: los registros antiguos no se reutilizan
 ARQ_DESDE_CERO = "cnn_desde_cero"
 TAM_DESDE_CERO = 160  # el del cuaderno 02 cuando el modo no fija tamaño (completo)
 TASA_CABEZA = 1e-3
@@ -67,8 +76,16 @@ def construir_desde_cero(n_clases: int, tam: int, dropout: float = 0.5) -> keras
         x = keras.layers.MaxPooling2D()(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(dropout)(x)
-    salida = keras.layers.Dense(n_clases, activation="softmax")(x)
+    salida = keras.layers.Dense(n_clases, activation="softmax", dtype="float32")(x)  # float32 con precisión mixta
     return keras.Model(entrada, salida, name="cnn_desde_cero")
+
+
+def construir_cabeza(dimension: int, n_clases: int, dropout: float = 0.2) -> keras.Model:
+    """La cabeza nueva sobre vectores de características ya promediados: Dropout + Dense softmax."""
+    entrada = keras.Input((dimension,))
+    x = keras.layers.Dropout(dropout)(entrada)
+    salida = keras.layers.Dense(n_clases, activation="softmax", dtype="float32")(x)  # float32 con precisión mixta
+    return keras.Model(entrada, salida, name="cabeza_en_cache")
 
 
 def construir_extraccion(base: keras.Model, n_clases: int, tam: int, dropout: float = 0.2) -> keras.Model:
@@ -80,68 +97,132 @@ def construir_extraccion(base: keras.Model, n_clases: int, tam: int, dropout: fl
     x = base(entrada, training=False)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(dropout)(x)
-    salida = keras.layers.Dense(n_clases, activation="softmax")(x)
+    salida = keras.layers.Dense(n_clases, activation="softmax", dtype="float32")(x)  # float32 con precisión mixta
     return keras.Model(entrada, salida, name=f"extraccion_{base.name}")
 
 
-# --- Las tres recetas de entrenamiento -----------------------------------------------------------
+# --- Las recetas de entrenamiento ---------------------------------------------------------------
+
+
+def conjunto_de_cache(conjunto, config: cfg.Config):
+    """El conjunto para la caché: todas las imágenes de entrenamiento del modo (lo barato usa todos los datos).
+
+    Sale de la misma partición que `conjunto`, así que validación y prueba son las mismas imágenes y las
+    estrategias se comparan sobre la misma prueba. Si el modo no distingue, es el propio `conjunto`.
+    """
+    if config.imagenes_cache_por_clase == config.imagenes_por_clase:
+        return conjunto
+    carpeta = None if conjunto.origen == "flores" else conjunto.raiz
+    completo = datos.cargar_datos(config_de_cache(config), carpeta)
+    completo.origen = conjunto.origen
+    return completo
+
+
+def config_de_cache(config: cfg.Config) -> cfg.Config:
+    """La configuración de la caché: la del modo con `imagenes_cache_por_clase` como imágenes de entrenamiento."""
+    return dataclasses.replace(config, imagenes_por_clase=config.imagenes_cache_por_clase)
 
 
 def entrenar_desde_cero(
     conjunto, config: cfg.Config, tam: int, *, registrar: bool = False, etiqueta: str = "", anotaciones=None
 ) -> entrenamiento.Resultado:
-    """Estrategia 1: la CNN compacta, con aumento de datos y sin pesos previos."""
+    """Estrategia 1: la CNN compacta, con aumento de datos y sin pesos previos, hasta converger."""
     cfg.fijar_semillas(config.semilla)
-    modelo = entrenamiento.compilar(construir_desde_cero(len(conjunto.clases), tam), TASA_CABEZA)
+    ejec = dispositivo.preparar(config.lote)
+    config = ejec.ajustar(config)  # lote de los tf.data = lote global (lote del modo × réplicas)
+    with ejec.ambito():  # modelo y compile dentro del scope de la estrategia, con su precisión
+        modelo = entrenamiento.compilar(construir_desde_cero(len(conjunto.clases), tam), TASA_CABEZA, ejec.jit)
     return entrenamiento.entrenar_y_evaluar(
         modelo, conjunto, config, arquitectura=ARQ_DESDE_CERO, estrategia="desde_cero", tam=tam,
         preprocesado=escalar, aumento=datos.bloque_aumento(semilla=config.semilla),
+        epocas=config.epocas_desde_cero, paciencia=PACIENCIA_DESDE_CERO,
         registrar=registrar, etiqueta=etiqueta, anotaciones=anotaciones,
     )  # fmt: skip
 
 
-def extraccion_y_ajuste_fino(
-    nombre: str,
-    conjunto,
-    config: cfg.Config,
-    tam: int,
-    ajuste_fino: bool = True,
-    entre_fases=None,
-    *,
-    registrar=(),
-    etiqueta: str = "",
-    anotaciones=None,
-):
-    """Estrategias 2 y 3: extracción (fase 1) y, partiendo de ella, ajuste fino (fase 2) de una red.
+@dataclasses.dataclass
+class Extraccion:
+    """La extracción en caché de una red: la base congelada, su cabeza entrenada y el resultado medido."""
 
-    `registrar` dice qué fases se anotan en `registros.jsonl` («extraccion», «fine_tuning»);
-    `entre_fases(fase1)` se llama al terminar la fase 1, antes de descongelar.
+    nombre: str
+    base: keras.Model
+    pesos: str
+    tam: int
+    resultado: entrenamiento.Resultado
+
+    def modelo_completo(self) -> keras.Model:
+        """Imagen → base congelada → GAP → Dropout → Dense con los pesos de la cabeza entrenada en caché."""
+        modelo = construir_extraccion(self.base, self.resultado.registro["clases"], self.tam)
+        modelo.layers[-1].set_weights(self.resultado.modelo.layers[-1].get_weights())
+        return modelo
+
+
+def extraccion_en_cache(
+    nombre: str, conjunto_cache, config: cfg.Config, tam: int, *, registrar=False, etiqueta="", anotaciones=None
+) -> Extraccion:
+    """Estrategia 2: una sola pasada por la base congelada y la cabeza entrenada hasta converger sobre la caché.
+
+    Sin aumento de datos (la caché ve siempre los mismos vectores), con todas las imágenes de entrenamiento
+    del modo y parada temprana sobre val_loss con un tope alto: cada época cuesta milisegundos.
     """
+    config = config_de_cache(config)  # el registro dice con cuántas imágenes se entrenó de verdad
     arq = arquitecturas.obtener(nombre)
-    base, origen = arquitecturas.cargar_base(nombre, "imagenet", tam, config)
+    ejec = dispositivo.preparar(config.lote)
+    config = ejec.ajustar(config)  # lote de los tf.data = lote global (lote del modo × réplicas)
+    with ejec.ambito():  # la base, dentro del scope de la estrategia y con su precisión
+        base, origen = arquitecturas.cargar_base(nombre, "imagenet", tam, config)
+    base.trainable = False
+    ds = entrenamiento.preparar_datasets(conjunto_cache, config, tam, arq.preprocesado)  # sin aumento
+    with medicion.Cronometro() as reloj:
+        cache = [caracteristicas.extraer(base, d) for d in ds]  # la única pasada por la base
     cfg.fijar_semillas(config.semilla)
-    modelo = construir_extraccion(base, len(conjunto.clases), tam)  # base congelada, llamada con training=False
-    entrenamiento.compilar(modelo, TASA_CABEZA)
-    aumento = datos.bloque_aumento(semilla=config.semilla)
-    ds = entrenamiento.preparar_datasets(conjunto, config, tam, arq.preprocesado, aumento)  # preprocess_input de la red
-    comun = {"arquitectura": nombre, "tam": tam, "pesos": origen, "datasets": ds, "etiqueta": etiqueta}
-    comun["anotaciones"] = anotaciones
-    fase1 = entrenamiento.entrenar_y_evaluar(
-        modelo, conjunto, config, estrategia="extraccion", registrar="extraccion" in registrar, **comun
-    )
-    if not ajuste_fino:
-        return fase1, None
-    if entre_fases:
-        entre_fases(fase1)
-    arquitecturas.descongelar_desde(base, arq.punto_descongelar)  # desde el último bloque; BatchNorm congelada
-    entrenamiento.compilar(
-        modelo, TASA_AJUSTE_FINO
-    )  # recompilar tras cambiar `trainable`, con una tasa 100 veces menor
-    fase2 = entrenamiento.entrenar_y_evaluar(
-        modelo, conjunto, config, estrategia="fine_tuning", fase_previa=fase1.historial,
-        registrar="fine_tuning" in registrar, **comun,
+    with ejec.ambito():
+        cabeza = construir_cabeza(cache[0][0].shape[1], len(conjunto_cache.clases))
+        entrenamiento.compilar(cabeza, TASA_CABEZA, ejec.jit)
+    n_imagenes = sum(len(x) for x, _ in cache)
+    extra = {
+        "segundos_extraccion": round(reloj.segundos, 3),
+        "parametros_totales": int(base.count_params() + cabeza.count_params()),
+        "mb_modelo": round(medicion.tamano_en_disco_mb(base) + medicion.tamano_en_disco_mb(cabeza), 2),
+    }
+    resultado = entrenamiento.entrenar_y_evaluar(
+        cabeza, conjunto_cache, config, arquitectura=nombre, estrategia="extraccion", tam=tam, pesos=origen,
+        datasets=caracteristicas.datasets_de_caracteristicas(cache, config.lote, config.semilla),
+        epocas=config.epocas_cabeza, paciencia=PACIENCIA_CABEZA, segundos_previos=reloj.segundos,
+        registrar=registrar, etiqueta=etiqueta, anotaciones={**extra, **(anotaciones or {})},
     )  # fmt: skip
-    return fase1, fase2
+    # Lo que tarda de verdad una imagen: su pasada por la base más la cabeza.
+    resultado.registro["ms_por_imagen"] = round(1000 * reloj.segundos / max(n_imagenes, 1), 3)
+    return Extraccion(nombre, base, origen, tam, resultado)
+
+
+def desde_cabeza(
+    ext: Extraccion, estrategia: str, conjunto, config: cfg.Config, *, registrar=False, etiqueta="", anotaciones=None
+) -> entrenamiento.Resultado:
+    """Estrategias 3 y su control: parten de la cabeza ya entrenada en caché (la receta de Chollet y de Keras).
+
+    - «fine_tuning»: descongela el último bloque (BatchNorm congelada), recompila con una tasa 100 veces
+      menor y entrena de extremo a extremo con aumento de datos.
+    - «extraccion_continuada» (control): lo mismo con la base congelada; si el ajuste fino gana, no es
+      solo por entrenar más épocas.
+    """
+    arq = arquitecturas.obtener(ext.nombre)
+    ejec = dispositivo.preparar(config.lote)
+    config = ejec.ajustar(config)  # lote de los tf.data = lote global (lote del modo × réplicas)
+    with ejec.ambito():  # modelo y compile dentro del scope de la estrategia, con su precisión
+        modelo = ext.modelo_completo()  # base congelada con la cabeza entrenada; training=False en la llamada
+        if estrategia == "fine_tuning":
+            arquitecturas.descongelar_desde(ext.base, arq.punto_descongelar)  # desde el último bloque
+        entrenamiento.compilar(modelo, TASA_AJUSTE_FINO, ejec.jit)  # recompilar tras cambiar `trainable`, tasa baja
+    try:
+        return entrenamiento.entrenar_y_evaluar(
+            modelo, conjunto, config, arquitectura=ext.nombre, estrategia=estrategia, tam=ext.tam,
+            preprocesado=arq.preprocesado, aumento=datos.bloque_aumento(semilla=config.semilla), pesos=ext.pesos,
+            paciencia=PACIENCIA_EXTREMO, fase_previa=ext.resultado.historial,
+            registrar=registrar, etiqueta=etiqueta, anotaciones=anotaciones,
+        )  # fmt: skip
+    finally:
+        ext.base.trainable = False  # la base vuelve a quedar congelada para la siguiente receta
 
 
 def tam_de(arquitectura: str, config: cfg.Config) -> int:
@@ -154,17 +235,22 @@ def tam_de(arquitectura: str, config: cfg.Config) -> int:
 def entrenar_receta(arquitectura: str, estrategia: str, conjunto, config: cfg.Config, *, etiqueta: str = ""):
     """Entrena una estrategia con las funciones de la comparativa; devuelve (red, tamaño, Resultado).
 
-    Con `etiqueta`, el resultado se anota en `registros.jsonl` (la orden `entrenar` usa «entrenar_cli»).
+    El modelo del Resultado recibe imágenes (para exportarlo). Con `etiqueta`, el resultado se anota en
+    `registros.jsonl` (la orden `entrenar` usa «entrenar_cli»).
     """
-    registrar = bool(etiqueta)
+    validar_estrategias([estrategia])
     if estrategia == "desde_cero":
         tam = tam_de(ARQ_DESDE_CERO, config)
-        resultado = entrenar_desde_cero(conjunto, config, tam, registrar=registrar, etiqueta=etiqueta)
-        return ARQ_DESDE_CERO, tam, resultado
+        return (
+            ARQ_DESDE_CERO,
+            tam,
+            entrenar_desde_cero(conjunto, config, tam, registrar=bool(etiqueta), etiqueta=etiqueta),
+        )
     nombre = arquitecturas.obtener(arquitectura).nombre
     tam = tam_de(nombre, config)
-    fase1, fase2 = extraccion_y_ajuste_fino(
-        nombre, conjunto, config, tam, ajuste_fino=estrategia == "fine_tuning",
-        registrar=(estrategia,) if registrar else (), etiqueta=etiqueta,
-    )  # fmt: skip
-    return nombre, tam, fase2 or fase1
+    conjunto_cache = conjunto_de_cache(conjunto, config)
+    registrar = bool(etiqueta) and estrategia == "extraccion"
+    ext = extraccion_en_cache(nombre, conjunto_cache, config, tam, registrar=registrar, etiqueta=etiqueta)
+    if estrategia == "extraccion":
+        return nombre, tam, dataclasses.replace(ext.resultado, modelo=ext.modelo_completo())
+    return nombre, tam, desde_cabeza(ext, estrategia, conjunto, config, registrar=bool(etiqueta), etiqueta=etiqueta)

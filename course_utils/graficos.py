@@ -126,8 +126,13 @@ def curva_descongelar(puntos: dict[int, dict], n: int, red: str, ax=None):
 
 # --- Gráficas de la comparativa ----------------------------------------------------------------
 
-_COLORES = {"desde_cero": "tab:gray", "extraccion": "tab:blue", "fine_tuning": "tab:orange"}
-_MARCAS = {"desde_cero": "s", "extraccion": "o", "fine_tuning": "^"}
+_COLORES = {
+    "desde_cero": "tab:gray",
+    "extraccion": "tab:blue",
+    "extraccion_continuada": "tab:cyan",
+    "fine_tuning": "tab:orange",
+}
+_MARCAS = {"desde_cero": "s", "extraccion": "o", "extraccion_continuada": "v", "fine_tuning": "^"}
 
 
 def grafico_barras(filas: list[dict], ax=None, titulo: str = "Exactitud en prueba por red y estrategia"):
@@ -136,15 +141,18 @@ def grafico_barras(filas: list[dict], ax=None, titulo: str = "Exactitud en prueb
     if ax is None:
         _, ax = plt.subplots(figsize=(max(5, 1.6 * len(redes) + 2), 3.8))
     x = np.arange(len(redes))
-    for i, estrategia in enumerate(("extraccion", "fine_tuning")):
+    presentes = [e for e in ESTRATEGIAS[1:] if any(f["estrategia"] == e for f in filas)]
+    ancho = 0.8 / max(len(presentes), 1)
+    for i, estrategia in enumerate(presentes):
         valores = [
             next(
                 (f["test_accuracy"] for f in filas if f["arquitectura"] == r and f["estrategia"] == estrategia), np.nan
             )
             for r in redes
         ]
+        desplazamiento = (i - (len(presentes) - 1) / 2) * ancho
         barras = ax.bar(
-            x + (i - 0.5) * 0.38, valores, 0.38, label=NOMBRES_ESTRATEGIA[estrategia], color=_COLORES[estrategia]
+            x + desplazamiento, valores, ancho, label=NOMBRES_ESTRATEGIA[estrategia], color=_COLORES[estrategia]
         )
         ax.bar_label(barras, fmt="%.2f", fontsize=8)
     for f in filas:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import platform
+import shutil
 from pathlib import Path
 
 from course_utils import config as cfg
@@ -22,6 +25,8 @@ from course_utils.resultados import (
     tabla_markdown,
     tabla_pivote_markdown,
 )
+
+CARPETA_REFERENCIA = cfg.RAIZ_PROYECTO / "resultados_referencia"
 
 
 def _rutas(resultados_dir: Path, modo: str) -> dict[str, Path]:
@@ -132,4 +137,51 @@ def cargar_informe(resultados_dir: Path, modo: str) -> Informe | None:
         contenido.get("registros_curva", []),
         contenido.get("omitidas", {}),
         ruta=rutas["md"] if rutas["md"].is_file() else None,
+        referencia=contenido.get("referencia"),
     )
+
+
+def cargar_referencia(modo: str) -> Informe | None:
+    """El informe de referencia versionado con el curso para ese modo (`resultados_referencia/`), o None."""
+    leido = cargar_informe(CARPETA_REFERENCIA, modo)
+    return leido if leido is not None and leido.referencia else None
+
+
+def marcar_como_referencia(resultados_dir: Path, modo: str, nota: str = "") -> Path:
+    """Copia el informe de `resultados_dir` a `resultados_referencia/` y lo etiqueta como referencia.
+
+    Guarda la fecha, la máquina, las versiones y el origen de los pesos de cada red, para que quien lo lea
+    sepa de dónde salen las cifras. Es una tarea de mantenimiento del curso.
+    """
+    origen = _rutas(resultados_dir, cfg.resolver_modo(modo))
+    destino = _rutas(CARPETA_REFERENCIA, cfg.resolver_modo(modo))
+    CARPETA_REFERENCIA.mkdir(parents=True, exist_ok=True)
+    contenido = json.loads(origen["json"].read_text(encoding="utf-8"))
+    contenido["referencia"] = {"fecha": contenido.get("fecha"), **maquina(), "nota": nota}
+    destino["json"].write_text(json.dumps(contenido, ensure_ascii=False, indent=1), encoding="utf-8")
+    cabecera = (
+        f"> **Informe de REFERENCIA** versionado con el curso: medido el {contenido.get('fecha')} en "
+        f"{contenido['referencia']['maquina']} ({contenido['referencia']['nucleos']} núcleos, "
+        f"TensorFlow {contenido['referencia']['tensorflow']}, Keras {contenido['referencia']['keras']}). "
+        "Ejecuta la rejilla en tu máquina para obtener tus propias cifras. " + nota + "\n\n"
+    )
+    destino["md"].write_text(cabecera + origen["md"].read_text(encoding="utf-8"), encoding="utf-8")
+    for clave in ("barras", "tiempo", "curva"):
+        if origen[clave].is_file():
+            shutil.copyfile(origen[clave], destino[clave])
+    return destino["md"]
+
+
+def maquina() -> dict:
+    """La máquina y las versiones con que se mide: procesador, núcleos, sistema y bibliotecas."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "maquina": platform.processor() or platform.machine(),
+        "nucleos": os.cpu_count(),
+        "sistema": platform.platform(terse=True),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }

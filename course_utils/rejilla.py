@@ -48,12 +48,17 @@ CLAVE_CELDA = (
     "datos",
     "imagenes_entrenamiento",
     "epocas_maximas",
+    "receta",
 )
 
 
 @dataclasses.dataclass(frozen=True)
 class Celda:
-    """Una combinación de la rejilla: red, estrategia, imágenes por clase y semilla."""
+    """Una combinación de la rejilla: red, estrategia, imágenes por clase y semilla.
+
+    `imagenes_cache` son las imágenes por clase de la caché de la que parte la red (la extracción las usa
+    para entrenar; el ajuste fino y su control parten de esa cabeza). None = todas.
+    """
 
     arquitectura: str
     estrategia: str
@@ -61,6 +66,7 @@ class Celda:
     semilla: int
     etiqueta: str
     en_curva: bool = False
+    imagenes_cache: int | None = None
 
 
 def _etiqueta_curva(n: int | None) -> str:
@@ -85,12 +91,14 @@ def planificar(
     modo = cfg.resolver_modo(modo)
     redes = [arquitecturas.obtener(n).nombre for n in (arquitecturas_elegidas or REDES_POR_MODO[modo])]
     estrategias = recetas.validar_estrategias(estrategias or ESTRATEGIAS)
-    n_modo = cfg.imagenes_pedidas(imagenes_por_clase, cfg.MODOS[modo].imagenes_por_clase)
-    celdas = _celdas_de(redes, estrategias, n_modo, semilla, ETIQUETA)
+    config = cfg.obtener_config(modo, imagenes_por_clase=imagenes_por_clase)
+    celdas = _celdas_de(
+        redes, estrategias, config.imagenes_por_clase, config.imagenes_cache_por_clase, semilla, ETIQUETA
+    )
     if curva:
         for n in PUNTOS_CURVA[modo]:
             for s in range(semilla, semilla + SEMILLAS_CURVA[modo]):
-                for c in _celdas_de(redes_curva, estrategias, n, s, _etiqueta_curva(n)):
+                for c in _celdas_de(redes_curva, estrategias, n, n, s, _etiqueta_curva(n)):
                     i = next((i for i, otra in enumerate(celdas) if _misma_celda(c, otra)), None)
                     if i is None:
                         celdas.append(dataclasses.replace(c, en_curva=True))
@@ -99,20 +107,19 @@ def planificar(
     return celdas
 
 
-def _celdas_de(redes, estrategias, n, semilla, etiqueta) -> list[Celda]:
+def _celdas_de(redes, estrategias, n, n_cache, semilla, etiqueta) -> list[Celda]:
+    """Celdas de un punto: la extracción entrena con la caché (n_cache); las demás, con n imágenes por clase."""
     celdas = [Celda(ARQ_DESDE_CERO, "desde_cero", n, semilla, etiqueta)] if "desde_cero" in estrategias else []
     for red in redes:
-        celdas += [Celda(red, e, n, semilla, etiqueta) for e in ("extraccion", "fine_tuning") if e in estrategias]
+        for e in ESTRATEGIAS[1:]:
+            if e in estrategias:
+                celdas.append(Celda(red, e, n_cache if e == "extraccion" else n, semilla, etiqueta, False, n_cache))
     return celdas
 
 
 def _misma_celda(a: Celda, b: Celda) -> bool:
-    return (a.arquitectura, a.estrategia, a.imagenes_por_clase, a.semilla) == (
-        b.arquitectura,
-        b.estrategia,
-        b.imagenes_por_clase,
-        b.semilla,
-    )
+    campos = ("arquitectura", "estrategia", "imagenes_por_clase", "semilla", "imagenes_cache")
+    return all(getattr(a, c) == getattr(b, c) for c in campos)
 
 
 def _clave(valores: dict) -> tuple:
@@ -124,6 +131,29 @@ def buscar_terminada(previos: list[dict], valores: dict) -> dict | None:
     clave = _clave(valores)
     iguales = [r for r in previos if _es_de_rejilla(r) and _clave(r) == clave]
     return max(iguales, key=lambda r: r.get("fecha", ""), default=None)
+
+
+def estimar_segundos(celdas: list[Celda], referencia: Informe | None) -> float | None:
+    """Segundos que costaría la rejilla según un informe medido antes (el de referencia), o None si no se sabe.
+
+    El ajuste fino y su control incluyen en su tiempo la extracción de la que parten, que la rejilla paga
+    una sola vez por red: aquí se descuenta.
+    """
+    if referencia is None:
+        return None
+    medidos = {
+        (r["arquitectura"], r["estrategia"], r["imagenes_por_clase"]): r["segundos_total"]
+        for r in referencia.registros + referencia.registros_curva
+    }
+    total = 0.0
+    for c in celdas:
+        segundos = medidos.get((c.arquitectura, c.estrategia, c.imagenes_por_clase))
+        if segundos is None:
+            return None
+        if c.estrategia in recetas.DESDE_CABEZA:
+            segundos -= medidos.get((c.arquitectura, "extraccion", c.imagenes_cache), 0.0)
+        total += max(segundos, 0.0)
+    return total
 
 
 # --- Ejecución -----------------------------------------------------------------------------------
@@ -164,9 +194,10 @@ class _Progreso:
 
 
 def _config_de(modo, celda: Celda, epocas, tam_imagen) -> cfg.Config:
-    return cfg.obtener_config(
+    config = cfg.obtener_config(
         modo, semilla=celda.semilla, imagenes_por_clase=celda.imagenes_por_clase, epocas=epocas, tam_imagen=tam_imagen
     )
+    return dataclasses.replace(config, imagenes_cache_por_clase=celda.imagenes_cache)
 
 
 def _valores_clave(celda: Celda, config: cfg.Config, conjunto, tam: int) -> dict:
@@ -180,6 +211,7 @@ def _valores_clave(celda: Celda, config: cfg.Config, conjunto, tam: int) -> dict
         "datos": conjunto.origen,
         "imagenes_entrenamiento": len(conjunto.particiones["entrenamiento"]),
         "epocas_maximas": config.epocas,
+        "receta": recetas.VERSION_RECETA,
     }
 
 
@@ -226,7 +258,10 @@ class _Ejecucion:
         return self.conjuntos[clave]
 
     def anotaciones(self, celda: Celda, config: cfg.Config) -> dict:
-        return {"etiqueta": celda.etiqueta, "anotaciones": {"epocas_maximas": config.epocas}}
+        extra = {"epocas_maximas": config.epocas, "receta": recetas.VERSION_RECETA}
+        if celda.estrategia in recetas.DESDE_CABEZA:
+            extra["imagenes_cache_por_clase"] = celda.imagenes_cache
+        return {"etiqueta": celda.etiqueta, "anotaciones": extra}
 
     def omitir(self, celdas) -> None:
         for c in celdas:
@@ -234,11 +269,12 @@ class _Ejecucion:
             self.progreso.terminar(None, "omitida (sin pesos)")
 
 
-def _pendientes(ej: _Ejecucion, grupo, config, conjunto, tam) -> set[str]:
+def _pendientes(ej: _Ejecucion, grupo, tam) -> set[str]:
     """Estrategias del grupo sin registro terminado; las terminadas se reutilizan y se informan."""
     pendientes = set()
     for c in grupo:
-        previo = buscar_terminada(ej.previos + ej.hechos, _valores_clave(c, config, conjunto, tam))
+        config = _config_de(ej.modo, c, ej.epocas, ej.tam_imagen)
+        previo = buscar_terminada(ej.previos + ej.hechos, _valores_clave(c, config, ej.conjunto(config), tam))
         if previo is None:
             pendientes.add(c.estrategia)
             continue
@@ -258,31 +294,37 @@ def _celda_desde_cero(ej: _Ejecucion, celda: Celda, config, conjunto, tam) -> No
     ej.progreso.terminar(resultado.registro, "entrenada", time.perf_counter() - inicio)
 
 
-def _celdas_red(ej: _Ejecucion, grupo, config, conjunto, tam, pendientes) -> None:
-    """Extracción y ajuste fino de una red: el ajuste fino parte de la fase 1 ya entrenada."""
+def _celdas_red(ej: _Ejecucion, grupo, tam, pendientes) -> None:
+    """Extracción en caché de una red y, partiendo de su cabeza, el control y el ajuste fino."""
     por_estrategia = {c.estrategia: c for c in grupo}
-    reloj = {"inicio": time.perf_counter()}
+    muestra = grupo[0]
+    config = _config_de(
+        ej.modo, dataclasses.replace(muestra, imagenes_por_clase=muestra.imagenes_cache), ej.epocas, ej.tam_imagen
+    )
+    inicio = time.perf_counter()
     if "extraccion" in pendientes:
         ej.progreso.empezar(por_estrategia["extraccion"])
-
-    def entre_fases(fase1):
-        if "extraccion" in pendientes:
-            ej.hechos.append(fase1.registro)
-            ej.progreso.terminar(fase1.registro, "entrenada", time.perf_counter() - reloj["inicio"])
-        if "fine_tuning" in pendientes:
-            ej.progreso.empezar(por_estrategia["fine_tuning"])
-            reloj["inicio"] = time.perf_counter()
-
     with _silencio(ej.silencioso):
-        fase1, fase2 = recetas.extraccion_y_ajuste_fino(
-            grupo[0].arquitectura, conjunto, config, tam, "fine_tuning" in pendientes, entre_fases,
-            registrar=pendientes, **ej.anotaciones(grupo[0], config),
+        ext = recetas.extraccion_en_cache(
+            muestra.arquitectura, ej.conjunto(config), config, tam, registrar="extraccion" in pendientes,
+            **ej.anotaciones(por_estrategia.get("extraccion", muestra), config),
         )  # fmt: skip
-    if fase2 is None:
-        entre_fases(fase1)
-        return
-    ej.hechos.append(fase2.registro)
-    ej.progreso.terminar(fase2.registro, "entrenada", time.perf_counter() - reloj["inicio"])
+    if "extraccion" in pendientes:
+        ej.hechos.append(ext.resultado.registro)
+        ej.progreso.terminar(ext.resultado.registro, "entrenada", time.perf_counter() - inicio)
+    for estrategia in recetas.DESDE_CABEZA:
+        if estrategia not in pendientes:
+            continue
+        celda = por_estrategia[estrategia]
+        config = _config_de(ej.modo, celda, ej.epocas, ej.tam_imagen)
+        ej.progreso.empezar(celda)
+        inicio = time.perf_counter()
+        with _silencio(ej.silencioso):
+            resultado = recetas.desde_cabeza(
+                ext, estrategia, ej.conjunto(config), config, registrar=True, **ej.anotaciones(celda, config)
+            )
+        ej.hechos.append(resultado.registro)
+        ej.progreso.terminar(resultado.registro, "entrenada", time.perf_counter() - inicio)
 
 
 def _ejecutar_grupo(ej: _Ejecucion, grupo: list[Celda]) -> None:
@@ -292,19 +334,18 @@ def _ejecutar_grupo(ej: _Ejecucion, grupo: list[Celda]) -> None:
         ej.omitir(grupo)
         return
     config = _config_de(ej.modo, celda, ej.epocas, ej.tam_imagen)
-    conjunto = ej.conjunto(config)
     tam = recetas.tam_de(celda.arquitectura, config)
-    pendientes = _pendientes(ej, grupo, config, conjunto, tam)
+    pendientes = _pendientes(ej, grupo, tam)
     if not pendientes:
         return
     keras.backend.clear_session()
     gc.collect()
     antes = len(ej.hechos)
     if celda.arquitectura == ARQ_DESDE_CERO:
-        _celda_desde_cero(ej, celda, config, conjunto, tam)
+        _celda_desde_cero(ej, celda, config, ej.conjunto(config), tam)
     else:
         try:
-            _celdas_red(ej, grupo, config, conjunto, tam, pendientes)
+            _celdas_red(ej, grupo, tam, pendientes)
         except arquitecturas.PesosNoDisponibles as exc:
             ej.informe.omitidas[celda.arquitectura] = _mensaje_omitida(exc)
             ej.omitir([c for c in grupo if c.estrategia in pendientes])
@@ -364,7 +405,7 @@ def _agrupar(celdas: list[Celda]) -> list[list[Celda]]:
     """Junta extracción y ajuste fino de la misma red, n y semilla: el ajuste fino parte de la extracción."""
     grupos: dict[tuple, list[Celda]] = {}
     for c in celdas:
-        clave = (c.arquitectura, c.imagenes_por_clase, c.semilla, c.etiqueta)
+        clave = (c.arquitectura, c.semilla, c.etiqueta)  # la red entera: su ajuste fino parte de su caché
         grupos.setdefault(clave, []).append(c)
     return list(grupos.values())
 

@@ -35,6 +35,7 @@ class Informe:
     reutilizadas: int = 0
     segundos: float = 0.0
     ruta: Path | None = None
+    referencia: dict | None = None  # si es el informe de referencia versionado: fecha, máquina y versiones
 
     @property
     def filas(self) -> list[dict]:
@@ -81,6 +82,7 @@ def tabla(registros_: list[dict]) -> list[dict]:
                 "datos": r["datos"],
                 "tam_imagen": r["tam_imagen"],
                 "imagenes_por_clase": r["imagenes_por_clase"],
+                "imagenes_entrenamiento": r["imagenes_entrenamiento"],
                 "dispositivo": r.get("dispositivo"),
             }
         )
@@ -114,8 +116,8 @@ def tabla_markdown(filas: list[dict]) -> str:
 def tabla_pivote_markdown(filas: list[dict]) -> str:
     """Estrategias en columnas y redes en filas: exactitud en prueba y segundos; la mejor de cada red en negrita."""
     lineas = [
-        "| Red | Pesos | Desde cero | Extracción | Ajuste fino |",
-        "|---|---|---:|---:|---:|",
+        "| Red | Pesos | Desde cero | Extracción | Extracción continuada (control) | Ajuste fino |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for red in dict.fromkeys(f["arquitectura"] for f in filas):
         suyas = {f["estrategia"]: f for f in filas if f["arquitectura"] == red}
@@ -304,6 +306,19 @@ def _conclusion_red(red: str, fs: dict[str, dict], base: dict | None) -> str:
             f"El ajuste fino {veredicto} ({dif:+.3f}; {prueba}) y cuesta {ft['segundos_total']:.0f} s "
             f"frente a {ext['segundos_total']:.0f} s (×{coste:.1f}, con su fase 1 incluida)."
         )
+    control = fs.get("extraccion_continuada")
+    if control and ft:
+        signo, prueba = comparar(ft, control)
+        que = {0: "no se distingue del", 1: "supera al"}.get(signo, "queda por debajo del")
+        partes.append(
+            f"Con las mismas épocas extra y la base congelada (control), el ajuste fino {que} control "
+            f"({ft['test_accuracy'] - control['test_accuracy']:+.3f}; {prueba}): "
+            + (
+                "la ganancia se debe a descongelar, no solo a entrenar más."
+                if signo > 0
+                else "no hay ganancia atribuible a descongelar la base."
+            )
+        )
     return " ".join(partes)
 
 
@@ -335,9 +350,10 @@ def _contradicciones(por_red, base) -> list[str]:
                 )
             elif veredicto == 0:
                 avisos.append(
-                    f"- Con {titulo}, el ajuste fino no se separa de la extracción: con tasa {TASA_AJUSTE_FINO:g} y "
-                    f"{ft['epocas'] - ext['epocas']} épocas más, los pesos descongelados apenas cambian. Es compatible "
-                    "con lo esperado (una mejora pequeña, no grande), pero no la demuestra."
+                    f"- Con {titulo}, el ajuste fino no se separa de la extracción (tasa {TASA_AJUSTE_FINO:g}, "
+                    f"{ft['epocas'] - ext['epocas']} épocas de extremo a extremo sobre "
+                    f"{ft['imagenes_entrenamiento']} imágenes). Es compatible con lo esperado (una mejora pequeña, "
+                    "no grande), pero no la demuestra; el artículo 2 ya avisa de que no siempre mejora."
                 )
     if not avisos:
         avisos.append("- Todos los resultados coinciden con lo esperado según la prueba pareada (McNemar, p < 0,05).")

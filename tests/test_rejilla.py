@@ -55,10 +55,18 @@ def test_planificar_por_modo_y_curva_sin_duplicados():
     assert [(c.arquitectura, c.estrategia) for c in celdas] == [
         ("cnn_desde_cero", "desde_cero"),
         ("mobilenet_v2", "extraccion"),
+        ("mobilenet_v2", "extraccion_continuada"),
         ("mobilenet_v2", "fine_tuning"),
         ("squeezenet", "extraccion"),
+        ("squeezenet", "extraccion_continuada"),
         ("squeezenet", "fine_tuning"),
     ]
+    # En clase, lo barato (la caché) usa todas las imágenes y lo caro el subconjunto del modo.
+    clase = {(c.arquitectura, c.estrategia): c for c in rejilla.planificar("clase")}
+    assert clase[("vgg16", "extraccion")].imagenes_por_clase is None
+    assert clase[("vgg16", "fine_tuning")].imagenes_por_clase == 100
+    assert clase[("vgg16", "fine_tuning")].imagenes_cache is None
+    assert clase[("cnn_desde_cero", "desde_cero")].imagenes_por_clase == 100
     con_curva = rejilla.planificar("rapido", curva=True)
     claves = [(c.arquitectura, c.estrategia, c.imagenes_por_clase, c.semilla) for c in con_curva]
     assert len(claves) == len(set(claves)), "una celda de la tabla no debe repetirse como punto de la curva"
@@ -88,13 +96,16 @@ def test_reanudar_no_vuelve_a_entrenar(carpeta, dir_resultados):
 
 def test_extraccion_y_ajuste_fino_con_la_misma_funcion(carpeta, dir_resultados, bases_aleatorias):
     hecho = rejilla.ejecutar_rejilla(
-        "rapido", arquitecturas_elegidas=["squeezenet"], estrategias=["extraccion", "fine_tuning"], epocas=1,
-        tam_imagen=32, carpeta=carpeta,
+        "rapido", arquitecturas_elegidas=["squeezenet"],
+        estrategias=["extraccion", "extraccion_continuada", "fine_tuning"], epocas=1, tam_imagen=32, carpeta=carpeta,
     )  # fmt: skip
     por_estrategia = {r["estrategia"]: r for r in hecho.registros}
-    ext, ft = por_estrategia["extraccion"], por_estrategia["fine_tuning"]
-    assert ext["pesos"] == ft["pesos"] == "aleatorios"
+    ext, control, ft = (por_estrategia[e] for e in ("extraccion", "extraccion_continuada", "fine_tuning"))
+    assert ext["pesos"] == ft["pesos"] == control["pesos"] == "aleatorios"
+    assert len(ext["aciertos_prueba"]) == len(ft["aciertos_prueba"]) == ext["imagenes_prueba"], "la misma prueba"
+    assert control["parametros_entrenables"] == ext["parametros_entrenables"], "el control no descongela la base"
     assert ft["parametros_entrenables"] > ext["parametros_entrenables"]
+    assert control["epocas"] == ft["epocas"], "el control recibe las mismas épocas que el ajuste fino"
     assert ft["epocas"] == ext["epocas"] + 1, "el ajuste fino suma su fase 1"
     assert ft["segundos_total"] > ext["segundos_total"]
     filas = resultados.tabla(hecho.registros)
