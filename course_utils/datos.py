@@ -133,7 +133,8 @@ def descargar_flores(destino_dir: Path) -> Path:
         tgz = keras.utils.get_file("flower_photos.tgz", URL_FLORES, cache_dir=str(destino_dir), cache_subdir=".")
     except Exception as exc:  # noqa: BLE001 - get_file envuelve los errores de red en Exception
         raise DatosNoDisponibles(
-            f"No se pudo descargar tf_flowers desde {URL_FLORES} ({str(exc).splitlines()[0][:160]}). "
+            f"No se pudo descargar tf_flowers desde {URL_FLORES} (detalle: "
+            f"{str(exc).splitlines()[0].split(' -- ')[-1][:160]}). "
             "¿Hay conexión a internet? Sin red: copia una carpeta `flower_photos/` (por ejemplo desde una "
             "memoria USB) y define CURSO_DATOS_DIR apuntando a la carpeta que la contiene."
         ) from exc
