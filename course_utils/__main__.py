@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import errno
 import sys
 import traceback
@@ -20,6 +21,8 @@ from course_utils import inspeccion, registros
 from course_utils.terminal import ParserEspanol, importar_tensorflow_en_silencio
 
 # Órdenes que cargan TensorFlow (a través de Keras); `inspeccionar` y `ejecutar` no lo necesitan aquí.
+# Las de `estrategias.ESTRATEGIAS` (una prueba lo vigila): aquí sin importar Keras, para que la ayuda sea inmediata.
+ESTRATEGIAS_CLI = ("desde_cero", "extraccion", "extraccion_continuada", "fine_tuning")
 ORDENES_CON_TENSORFLOW = {"entrenar", "predecir", "experimentos", "descargar"}
 ARREGLO_PESOS_SIN_RED = (
     "Sin red: copia los archivos .h5 de los pesos (con los nombres de Keras) desde una máquina que los tenga "
@@ -186,7 +189,13 @@ def _entrenar(args) -> int:
         motivo = "debe terminar en .keras" if salida.suffix != ".keras" else "ya existe (añade --sobrescribir)"
         print(f"ERROR: el archivo de salida {salida} {motivo}.", file=sys.stderr)
         return 2
-    config = cfg.obtener_config(args.modo, epocas=args.epocas)
+    # Tus datos a pleno rendimiento: todas las imágenes de la carpeta y el tamaño nativo de la red, salvo que
+    # se pida otra cosa (el tope por clase de los modos es para demostrar con las flores, no para tus datos).
+    config = dataclasses.replace(
+        cfg.obtener_config(args.modo, epocas=args.epocas, imagenes_por_clase=args.imagenes_por_clase),
+        imagenes_eval_por_clase=None,
+        tam_imagen=args.tam,
+    )
     # Antes de entrenar: que no se descubra al final, con el tiempo perdido y un registro sin modelo.
     registros.comprobar_escribible(
         salida.parent, f"carpeta del modelo de salida (--salida {salida})", "Elige con --salida otra ruta."
@@ -213,7 +222,11 @@ def _entrenar(args) -> int:
         resultado.modelo, salida, clases=conjunto.clases, arquitectura=nombre, tam=tam,
         estrategia=args.estrategia, registro=registro, sobrescribir=args.sobrescribir,
     )  # fmt: skip
-    print(f"Exactitud en prueba: {registro['test_accuracy']:.3f} ({registro['imagenes_prueba']} imágenes de prueba)")
+    print(
+        f"Exactitud en validación: {registro['val_accuracy']:.3f} · en prueba: {registro['test_accuracy']:.3f} "
+        f"({registro['imagenes_prueba']} imágenes de prueba, evaluadas una sola vez) · {tam} px · "
+        f"{registro['imagenes_entrenamiento']} imágenes de entrenamiento"
+    )
     if config.rapido:
         print("Modo rápido: la exactitud es solo orientativa.")
     if not desde_cero and registro["pesos"] == "aleatorios":
@@ -243,6 +256,13 @@ def _modo(texto: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _imagenes(texto: str):
+    """Tipo de `--imagenes-por-clase`: un entero, «todas» (None) o «modo» (el tope del modo)."""
+    if texto.strip().lower() in ("todas", cfg.DEL_MODO):
+        return None if texto.strip().lower() == "todas" else cfg.DEL_MODO
+    return _entero(texto)
+
+
 def _entero(texto: str) -> int:
     """Tipo de las opciones numéricas: un entero de 1 en adelante."""
     try:
@@ -260,7 +280,7 @@ def construir_parser() -> argparse.ArgumentParser:
     ayuda_depurar = "muestra la traza completa de los errores y los mensajes internos de TensorFlow"
     p.add_argument("--depurar", action="store_true", help=ayuda_depurar)
     sub = p.add_subparsers(dest="orden", required=True, title="órdenes", metavar="ORDEN")
-    estrategias = ("desde_cero", "extraccion", "fine_tuning")
+    estrategias = ESTRATEGIAS_CLI
     modo = {"type": _modo, "default": None, "help": "rapido (o rápido), clase o completo; por defecto, CURSO_MODO"}
 
     def orden(nombre, ayuda, funcion):
@@ -289,7 +309,7 @@ def construir_parser() -> argparse.ArgumentParser:
     x = orden("experimentos", "rejilla estrategias × redes y curva de datos, reanudable, con informe", _experimentos)
     x.add_argument("--modo", **modo)
     x.add_argument("--arquitecturas", nargs="*", default=None, help="redes (por defecto, las del modo)")
-    x.add_argument("--estrategias", nargs="*", default=None, choices=estrategias, help="por defecto, las tres")
+    x.add_argument("--estrategias", nargs="*", default=None, choices=estrategias, help="por defecto, todas")
     x.add_argument(
         "--curva", action="store_true", help="añade la curva de datos (exactitud frente a imágenes por clase)"
     )
@@ -302,6 +322,11 @@ def construir_parser() -> argparse.ArgumentParser:
     n.add_argument("--modo", **modo)
     n.add_argument("--salida", required=True, help="archivo MODELO.keras de salida")
     n.add_argument("--epocas", type=_entero, default=None, help="épocas por fase (por defecto, las del modo)")
+    n.add_argument("--tam", type=_entero, default=None, help="lado de la imagen en píxeles (por defecto, el nativo)")
+    n.add_argument(
+        "--imagenes-por-clase", type=_imagenes, default=None, help="tope de imágenes de entrenamiento por clase "
+        "(por defecto, todas; «modo» = el tope del modo)",
+    )  # fmt: skip
     n.add_argument("--sobrescribir", action="store_true", help="permite reemplazar un MODELO.keras existente")
 
     r = orden("predecir", "predice una imagen o una carpeta con un .keras exportado", _predecir)

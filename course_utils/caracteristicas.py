@@ -26,15 +26,16 @@ def _pasar_por_base(base, ds, promediar: bool) -> tuple[np.ndarray, np.ndarray]:
     """
     import tensorflow as tf
 
-    @tf.function(reduce_retracing=True)  # el último lote, más pequeño, no obliga a recompilar cada vez
-    def pasar(x):
+    def promedio(x):
         salida = base(x, training=False)
         if promediar and len(salida.shape) == 4:
             salida = tf.reduce_mean(salida, axis=(1, 2))  # lo mismo que la cabeza GlobalAveragePooling2D
         return salida
 
-    bloques_x, bloques_y = [], []
+    pasar, bloques_x, bloques_y = None, [], []
     for x, y in ds:
+        if pasar is None:  # un solo grafo para cualquier tamaño de lote: no se recompila con el último
+            pasar = tf.function(promedio, input_signature=[tf.TensorSpec((None, *x.shape[1:]), x.dtype)])
         bloques_x.append(np.asarray(pasar(x), dtype=np.float32))
         bloques_y.append(np.asarray(y))
     if not bloques_x:

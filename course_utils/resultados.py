@@ -114,14 +114,17 @@ def tabla_markdown(filas: list[dict]) -> str:
 
 
 def tabla_pivote_markdown(filas: list[dict]) -> str:
-    """Estrategias en columnas y redes en filas: exactitud en prueba y segundos; la mejor de cada red en negrita."""
+    """Estrategias en columnas y redes en filas: exactitud en prueba y segundos.
+
+    En negrita, la estrategia que se elige en cada red: la de más exactitud en validación, no en prueba.
+    """
     lineas = [
         "| Red | Pesos | Desde cero | Extracción | Extracción continuada (control) | Ajuste fino |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for red in dict.fromkeys(f["arquitectura"] for f in filas):
         suyas = {f["estrategia"]: f for f in filas if f["arquitectura"] == red}
-        maximo = max(f["test_accuracy"] for f in suyas.values())
+        elegida = max(suyas.values(), key=_clave_validacion)
         celdas = []
         for estrategia in ESTRATEGIAS:
             f = suyas.get(estrategia)
@@ -129,7 +132,7 @@ def tabla_pivote_markdown(filas: list[dict]) -> str:
                 celdas.append("—")
                 continue
             valor = f"{f['test_accuracy']:.3f}"
-            valor = f"**{valor}**" if len(suyas) > 1 and f["test_accuracy"] == maximo else valor
+            valor = f"**{valor}**" if len(suyas) > 1 and f is elegida else valor
             celdas.append(f"{valor} ({f['segundos_total']:.0f} s)")
         muestra = next(iter(suyas.values()))
         nombre = f"{muestra['red']} ⚠" if muestra["aleatorio"] else muestra["red"]

@@ -147,7 +147,7 @@ def test_cli_entrenar_y_predecir_desde_cero(entorno_limpio, frutas, capsys):
     orden = ["entrenar", str(frutas), "--estrategia", "desde_cero", "--modo", "rapido", "--salida", str(salida)]
     assert main(orden + ["--epocas", "1"]) == 0
     texto = capsys.readouterr().out
-    assert "Exactitud en prueba: " in texto and f"Modelo guardado en {salida}" in texto
+    assert "Exactitud en validación: " in texto and "en prueba: " in texto and f"Modelo guardado en {salida}" in texto
     assert exportacion.leer_metadatos(salida)["clases"] == CLASES
     assert main(orden) == 2, "no debe sobrescribir sin --sobrescribir"
     assert "ya existe" in capsys.readouterr().err
@@ -167,10 +167,10 @@ def test_cli_extraccion_con_pesos_aleatorios(entorno_limpio, frutas, capsys, mon
     )
     salida = entorno_limpio / "mobilenet.keras"
     orden = ["entrenar", str(frutas), "--arquitectura", "mobilenet_v2", "--estrategia", "extraccion",
-             "--modo", "rapido", "--salida", str(salida), "--epocas", "1"]  # fmt: skip
+             "--modo", "rapido", "--salida", str(salida), "--epocas", "1", "--tam", "32"]  # fmt: skip
     assert main(orden) == 0
     texto = capsys.readouterr().out
-    assert "Exactitud en prueba: " in texto and "ALEATORIOS" in texto
+    assert "en prueba: " in texto and "ALEATORIOS" in texto and "32 px" in texto
     metadatos = exportacion.leer_metadatos(salida)
     assert metadatos["preprocesado"] == "mobilenet_v2.preprocess_input" and metadatos["estrategia"] == "extraccion"
 
@@ -205,3 +205,19 @@ def test_cli_sin_pesos_fuera_de_rapido_sale_con_2(entorno_limpio, frutas, capsys
     assert main(orden) == 2
     assert "No hay pesos ImageNet" in capsys.readouterr().err
     assert not salida.exists()
+
+
+def test_cli_entrenar_usa_todas_las_imagenes_de_tu_carpeta(entorno_limpio, capsys):
+    """El tope por clase de los modos es para las flores: con tu carpeta se usan todas (o las que pidas)."""
+    carpeta = entorno_limpio / "propia"
+    for clase in ("gatos", "perros"):
+        for i in range(30):
+            crear_imagen(carpeta / clase / f"{i}.png", tam=(36, 36), semilla=i + (100 if clase == "gatos" else 0))
+    salida = entorno_limpio / "propio.keras"
+    orden = ["entrenar", str(carpeta), "--estrategia", "desde_cero", "--modo", "rapido", "--epocas", "1",
+             "--tam", "32", "--salida", str(salida)]  # fmt: skip
+    assert main(orden) == 0
+    registro = exportacion.leer_metadatos(salida)["registro"]
+    assert registro["imagenes_por_clase"] is None and registro["imagenes_entrenamiento"] > 2 * 12
+    assert main([*orden, "--sobrescribir", "--imagenes-por-clase", "5"]) == 0
+    assert exportacion.leer_metadatos(salida)["registro"]["imagenes_entrenamiento"] == 10

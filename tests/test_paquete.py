@@ -65,3 +65,10 @@ def test_un_solo_compile_y_un_solo_lector_de_imagenes():
     assert con_compile == ["entrenamiento"], f"`compile` escrito fuera de entrenamiento.compilar: {con_compile}"
     con_open = sorted(n for n, s in fuentes.items() if "Image.open(" in s)
     assert set(con_open) <= {"datos", "inspeccion"}, f"imágenes abiertas fuera de datos/inspeccion: {con_open}"
+
+
+def test_la_linea_de_ordenes_ofrece_las_mismas_estrategias():
+    from course_utils import __main__ as cli
+    from course_utils import estrategias
+
+    assert cli.ESTRATEGIAS_CLI == estrategias.ESTRATEGIAS
