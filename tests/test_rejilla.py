@@ -91,7 +91,9 @@ def test_reanudar_no_vuelve_a_entrenar(carpeta, dir_resultados):
     assert tercero.entrenadas == 1
     leido = informe.cargar_informe(dir_resultados, "rapido")
     assert leido is not None and leido.filas[0]["estrategia"] == "desde_cero"
-    assert (dir_resultados / "informe_rapido.md").is_file() and (dir_resultados / "informe_rapido_exactitud.png").is_file()
+    assert (dir_resultados / "informe_rapido.md").is_file() and (
+        dir_resultados / "informe_rapido_exactitud.png"
+    ).is_file()
 
 
 def test_extraccion_y_ajuste_fino_con_la_misma_funcion(carpeta, dir_resultados, bases_aleatorias):

@@ -237,7 +237,7 @@ def subida(ruta_o_bytes, nombre="foto.png"):
             "type": "image/png",
             "size": len(contenido),
             "content": memoryview(contenido),
-            "last_modified": dt.datetime.now(dt.timezone.utc),
+            "last_modified": dt.datetime.now(dt.UTC),
         },
     )
 
