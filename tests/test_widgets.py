@@ -11,7 +11,7 @@ import pytest
 from conftest import carpeta_clases, crear_imagen
 
 import course_utils
-from course_utils import widgets
+from course_utils import exportacion, widgets
 
 PNG = b"\x89PNG"
 
@@ -216,7 +216,6 @@ def test_explorador_sigue_si_gradcam_falla(modelo_diminuto, rutas, monkeypatch):
 
 
 def test_explorador_con_el_gradcam_real(modelo_diminuto, rutas):
-    pytest.importorskip("course_utils.gradcam", reason="course_utils/gradcam.py aún no existe")
     panel = widgets.explorador_predicciones(modelo_diminuto, rutas, CLASES, None, 16)
     assert "predicción" in panel.texto.value and "no disponible" not in panel.texto.value
 
@@ -277,14 +276,12 @@ def test_subir_algo_que_no_es_una_imagen(exportacion_falsa):
 @pytest.mark.parametrize("entrada", ["no_existe.keras", object()])
 def test_subir_sin_modelo_valido_explica_el_motivo(tmp_path, entrada):
     if isinstance(entrada, str):
-        pytest.importorskip("course_utils.exportacion")
         entrada = tmp_path / entrada
     panel = widgets.subir_y_predecir(entrada)
     assert "No se puede preparar el panel" in panel.texto.value and not panel.controles
 
 
 def test_subir_con_un_modelo_exportado_de_verdad(tmp_path, modelo_diminuto):
-    exportacion = pytest.importorskip("course_utils.exportacion")
     ruta = exportacion.exportar(
         modelo_diminuto,
         tmp_path / "m.keras",
