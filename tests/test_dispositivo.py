@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import types
+from pathlib import Path
 
 import keras
 import pytest
@@ -369,3 +370,38 @@ def test_mirrored_strategy_real_en_dos_cpu_logicas(tmp_path):
     assert r["epocas"] == 1 and 0.0 <= r["accuracy"] <= 1.0
     assert r["salida"] == "float32" and r["jit"] is False
     assert "MirroredStrategy (2 réplicas)" in r["anuncio"] and "lote global: 8 (4 por réplica)" in r["anuncio"]
+
+
+# --- El script de GPU (benchmarks/gpu_completo.py): lo que se puede comprobar sin GPU ----------------
+
+
+def _script_gpu():
+    import importlib.util
+
+    ruta = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_completo.py"
+    spec = importlib.util.spec_from_file_location("gpu_completo", ruta)
+    modulo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(modulo)
+    return modulo
+
+
+def test_script_gpu_sin_gpu_se_niega_y_calcula_efectos_e_informe(monkeypatch, capsys, tmp_path):
+    gpu = _script_gpu()
+    monkeypatch.setattr(dispositivo, "detectar_gpus", lambda: [])
+    monkeypatch.setenv("CURSO_RESULTADOS_DIR", str(tmp_path))
+    assert gpu.main(["--salida", str(tmp_path / "salida")]) == 2
+    assert "No hay GPU" in capsys.readouterr().err and not (tmp_path / "salida").exists()
+    variantes = [
+        {"red": "vgg16", "precision": p, "jit_compile": j, "img_s": v}
+        for (p, j), v in zip(gpu.VARIANTES, (100.0, 120.0, 250.0, 300.0))
+    ]
+    efectos = gpu.efectos(variantes)
+    assert efectos == {
+        "vgg16": {"mixta_sin_xla": 2.5, "mixta_con_xla": 2.5, "xla_en_float32": 1.2, "xla_en_mixta": 1.2}
+    }
+    maquina = {"gpu": "NVIDIA H200", "cpu": "x", "nucleos": 16, "tensorflow": "2.21.0", "keras": "3.15.1"}
+    texto = gpu.markdown({
+        "maquina": maquina, "fecha": "hoy", "duracion_s": 400.0, "prueba": False, "anuncio": "Dispositivo: 1 GPU",
+        "variantes": variantes, "efectos": efectos, "rejilla_completa": False, "rejilla": [],
+    })  # fmt: skip
+    assert "| vgg16 | mixed_float16 | sí |" in texto and "**Incompleta**" in texto
