@@ -84,6 +84,9 @@ def medir_cache(base, modelo, arq, conjunto, config, tam: int, repeticiones: int
     """Extracción única, época de la cabeza en caché y época de extremo a extremo (base congelada)."""
     ds_sin_aumento = conjunto.datasets(tam, config.lote, preprocesado=arq.preprocesado)[0]
     extraccion, xs, ys = medir_extraccion(base, ds_sin_aumento, repeticiones)
+    # La referencia: la inferencia compilada de Keras (`predict`) sobre las mismas imágenes ya decodificadas.
+    solo_imagenes = ds_sin_aumento.map(lambda x, _: x)
+    inferencia = medicion.mediana_segundos(lambda: base.predict(solo_imagenes, verbose=0), repeticiones, 1)
     cabeza = cabeza_sobre_cache(xs.shape[1], len(conjunto.clases))
     t_cabeza = mediana_tras_calentar(medicion.segundos_por_epoca(cabeza, xs, ys, 1 + repeticiones, config.lote))
     aumento = datos.bloque_aumento(semilla=config.semilla)
@@ -95,6 +98,9 @@ def medir_cache(base, modelo, arq, conjunto, config, tam: int, repeticiones: int
         "cabeza_cache_s_epoca": t_cabeza,
         "extraccion_unica_s": round(extraccion, 4),
         "aceleracion": round(t_e2e / t_cabeza, 1),
+        "extraccion_img_s": round(len(ys) / extraccion, 1),
+        "predict_img_s": round(len(ys) / inferencia, 1),
+        "eficiencia_extraccion": round(inferencia / extraccion, 3),
     }
 
 
@@ -251,12 +257,15 @@ def _tabla(cabecera: list[str], filas: list[list[str]]) -> list[str]:
 def tabla_cache(cache: dict) -> list[str]:
     """Tabla Markdown de la caché de características."""
     cabecera = ["red", "pesos", "extracción única (s)", "cabeza en caché (s/época)", "extremo a extremo (s/época)"]
+    cabecera += ["aceleración", "extracción (img/s)", "`predict` (img/s)", "extracción / `predict`"]
     filas = [
         [red, m["pesos"], _celda(m["extraccion_unica_s"]), _celda(m["cabeza_cache_s_epoca"], "{:.3f}"),
-         _celda(m["extremo_a_extremo_s_epoca"]), "×" + _celda(m["aceleracion"], "{:.0f}")]
+         _celda(m["extremo_a_extremo_s_epoca"]), "×" + _celda(m["aceleracion"], "{:.0f}"),
+         _celda(m.get("extraccion_img_s"), "{:.0f}"), _celda(m.get("predict_img_s"), "{:.0f}"),
+         _celda(m.get("eficiencia_extraccion"), "{:.0%}")]
         for red, m in cache.items()
     ]  # fmt: skip
-    return _tabla(cabecera + ["aceleración"], filas)
+    return _tabla(cabecera, filas)
 
 
 def tabla_rendimiento(rendimiento: dict) -> list[str]:
