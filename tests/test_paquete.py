@@ -26,6 +26,19 @@ def _importados(ruta: Path) -> set[str]:
 
 
 GRAFO = {nombre: _importados(ruta) for nombre, ruta in MODULOS.items()}
+# El orden de las capas del README («Estructura»): cada módulo solo importa de los anteriores.
+CAPAS = (
+    "dispositivo config terminal ejercicios formato inspeccion particion demo datos registros medicion "
+    "squeezenet arquitecturas caracteristicas entrenamiento estrategias resultados graficos informe gradcam "
+    "exportacion rejilla ejecucion temario widgets __main__"
+).split()
+
+
+def test_las_importaciones_solo_apuntan_hacia_abajo():
+    assert set(CAPAS) == set(MODULOS), f"módulos sin capa en CAPAS (y en el README): {set(MODULOS) ^ set(CAPAS)}"
+    posicion = {nombre: i for i, nombre in enumerate(CAPAS)}
+    hacia_arriba = [(m, i) for m, importados in GRAFO.items() for i in importados if posicion[i] >= posicion[m]]
+    assert not hacia_arriba, f"importaciones hacia arriba (módulo → importado): {hacia_arriba}"
 
 
 @pytest.mark.parametrize("nombre", sorted(MODULOS))
