@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from course_utils import config as cfg
-from course_utils import graficos
+from course_utils import formato, graficos
 from course_utils.estrategias import TASA_AJUSTE_FINO, TASA_CABEZA, titulo_red
 from course_utils.resultados import (
     Informe,
@@ -63,7 +63,7 @@ def informe_markdown(
         ),
         (
             "Mismas particiones, semilla y presupuesto de épocas para todas las celdas; "
-            f"tasa de la cabeza {TASA_CABEZA:g}, del ajuste fino {TASA_AJUSTE_FINO:g}; "
+            f"tasa de la cabeza {formato.decimal(TASA_CABEZA)}, del ajuste fino {formato.decimal(TASA_AJUSTE_FINO)}; "
             "el ajuste fino incluye el tiempo y las épocas de su fase 1."
         ),
     ]

@@ -11,7 +11,7 @@ import math
 import statistics
 from pathlib import Path
 
-from course_utils import arquitecturas, registros
+from course_utils import arquitecturas, formato, registros
 from course_utils.estrategias import (
     ARQ_DESDE_CERO,
     ESTRATEGIAS,
@@ -90,7 +90,7 @@ def tabla(registros_: list[dict]) -> list[dict]:
 
 
 def _miles(n) -> str:
-    return f"{n:,}".replace(",", " ") if isinstance(n, int) else "—"
+    return formato.entero(n) if isinstance(n, int) else "—"
 
 
 def tabla_markdown(filas: list[dict]) -> str:
@@ -102,13 +102,13 @@ def tabla_markdown(filas: list[dict]) -> str:
     )
     lineas = [cabecera]
     for f in filas:
-        memoria = f"{f['memoria_pico_mb']:.0f}" if f["memoria_pico_mb"] else "—"
+        memoria = f"{formato.decimal(f['memoria_pico_mb'], 0)}" if f["memoria_pico_mb"] else "—"
         red = f"**{f['red']}** ⚠" if f["aleatorio"] else f["red"]
         lineas.append(
             f"| {NOMBRES_ESTRATEGIA.get(f['estrategia'], f['estrategia'])} | {red} | {f['origen_pesos']} "
-            f"| {f['test_accuracy']:.3f} | {f['segundos_total']:.1f} | {f['segundos_por_epoca']:.2f} | {f['epocas']} "
-            f"| {_miles(f['parametros_entrenables'])} | {_miles(f['parametros_totales'])} | {f['mb_modelo']:.1f} "
-            f"| {f['ms_por_imagen']:.2f} | {memoria} | {f['datos']} |"
+            f"| {formato.decimal(f['test_accuracy'], 3)} | {formato.decimal(f['segundos_total'], 1)} | {formato.decimal(f['segundos_por_epoca'], 2)} | {f['epocas']} "
+            f"| {_miles(f['parametros_entrenables'])} | {_miles(f['parametros_totales'])} | {formato.decimal(f['mb_modelo'], 1)} "
+            f"| {formato.decimal(f['ms_por_imagen'], 2)} | {memoria} | {f['datos']} |"
         )
     return "\n".join(lineas)
 
@@ -131,9 +131,9 @@ def tabla_pivote_markdown(filas: list[dict]) -> str:
             if f is None:
                 celdas.append("—")
                 continue
-            valor = f"{f['test_accuracy']:.3f}"
+            valor = f"{formato.decimal(f['test_accuracy'], 3)}"
             valor = f"**{valor}**" if len(suyas) > 1 and f is elegida else valor
-            celdas.append(f"{valor} ({f['segundos_total']:.0f} s)")
+            celdas.append(f"{valor} ({formato.decimal(f['segundos_total'], 0)} s)")
         muestra = next(iter(suyas.values()))
         nombre = f"{muestra['red']} ⚠" if muestra["aleatorio"] else muestra["red"]
         lineas.append(f"| {nombre} | {muestra['origen_pesos']} | " + " | ".join(celdas) + " |")
@@ -174,7 +174,7 @@ def comparar(a: dict, b: dict, alfa: float = 0.05) -> tuple[int, str]:
     if not ya or not yb or len(ya) != len(yb):
         return (0, "sin aciertos por imagen comparables: no se puede aplicar la prueba pareada")
     ganan, pierden, p = mcnemar_exacta(ya, yb)
-    texto = f"McNemar: {ganan} imágenes a favor y {pierden} en contra, p = {p:.3f}"
+    texto = f"McNemar: {ganan} imágenes a favor y {pierden} en contra, p = {formato.decimal(p, 3)}"
     if p >= alfa:
         return 0, texto
     return (1 if ganan > pierden else -1), texto
@@ -219,7 +219,7 @@ def curva_markdown(puntos: list[dict]) -> str:
         pesos = origen_pesos({"estrategia": p["estrategia"], "pesos": p["pesos"]})
         lineas.append(
             f"| {NOMBRES_ESTRATEGIA[p['estrategia']]} | {titulo_red(p['arquitectura'])} "
-            f"| {p['imagenes_reales_por_clase']:.0f} | {p['media']:.3f} | {p['minimo']:.3f}–{p['maximo']:.3f} "
+            f"| {formato.decimal(p['imagenes_reales_por_clase'], 0)} | {formato.decimal(p['media'], 3)} | {formato.decimal(p['minimo'], 3)}–{formato.decimal(p['maximo'], 3)} "
             f"| {p['semillas']} | {pesos} |"
         )
     return "\n".join(lineas)
@@ -261,17 +261,17 @@ def conclusiones(filas: list[dict], puntos: list[dict] | None = None, modo: str 
     n_prueba = filas[0]["imagenes_prueba"]
     media = statistics.fmean(f["test_accuracy"] for f in filas)
     lineas.append(
-        f"Con {n_prueba} imágenes de prueba, cada imagen acertada vale {1 / max(n_prueba, 1):.3f} de exactitud y, "
-        f"para una exactitud como la media de la tabla ({media:.2f}), el margen de error del 95 % es de unos "
-        f"±{margen_error(media, n_prueba):.3f}. Para decir «A supera a B» no basta con restar exactitudes: se usa "
+        f"Con {n_prueba} imágenes de prueba, cada imagen acertada vale {formato.decimal(1 / max(n_prueba, 1), 3)} de exactitud y, "
+        f"para una exactitud como la media de la tabla ({formato.decimal(media, 2)}), el margen de error del 95 % es de unos "
+        f"±{formato.decimal(margen_error(media, n_prueba), 3)}. Para decir «A supera a B» no basta con restar exactitudes: se usa "
         "la prueba de McNemar sobre las mismas imágenes de prueba (p < 0,05); la estrategia de cada red se elige "
         "por validación, nunca por la prueba. "
-        f"El azar (una clase de {filas[0]['clases']} al tuntún) daría {1 / max(filas[0]['clases'], 1):.2f}.\n"
+        f"El azar (una clase de {filas[0]['clases']} al tuntún) daría {formato.decimal(1 / max(filas[0]['clases'], 1), 2)}.\n"
     )
     if base:
         lineas.append(
-            f"- **Línea base, CNN desde cero:** exactitud {base['test_accuracy']:.3f} "
-            f"en {base['segundos_total']:.0f} s "
+            f"- **Línea base, CNN desde cero:** exactitud {formato.decimal(base['test_accuracy'], 3)} "
+            f"en {formato.decimal(base['segundos_total'], 0)} s "
             f"({base['epocas']} épocas, {_miles(base['parametros_entrenables'])} parámetros entrenables)."
         )
     lineas += [_conclusion_red(red, fs, base) for red, fs in por_red.items()]
@@ -288,14 +288,14 @@ def _conclusion_red(red: str, fs: dict[str, dict], base: dict | None) -> str:
     partes = [
         (
             f"- **{titulo_red(red)}**{aviso} (pesos: {muestra['origen_pesos']}): elegida por validación, "
-            f"**{NOMBRES_ESTRATEGIA[elegida['estrategia']]}** (validación {elegida['val_accuracy']:.3f}, "
-            f"prueba {elegida['test_accuracy']:.3f})."
+            f"**{NOMBRES_ESTRATEGIA[elegida['estrategia']]}** (validación {formato.decimal(elegida['val_accuracy'], 3)}, "
+            f"prueba {formato.decimal(elegida['test_accuracy'], 3)})."
         )
     ]
     ext, ft = fs.get("extraccion"), fs.get("fine_tuning")
     if ext and base:
         partes.append(
-            f"La extracción saca {ext['test_accuracy'] - base['test_accuracy']:+.3f} a la CNN desde cero entrenando "
+            f"La extracción saca {formato.decimal(ext['test_accuracy'] - base['test_accuracy'], 3, signo=True)} a la CNN desde cero entrenando "
             f"solo {_miles(ext['parametros_entrenables'])} parámetros."
         )
     if ext and ft:
@@ -306,8 +306,8 @@ def _conclusion_red(red: str, fs: dict[str, dict], base: dict | None) -> str:
         )
         coste = ft["segundos_total"] / max(ext["segundos_total"], 1e-9)
         partes.append(
-            f"El ajuste fino {veredicto} ({dif:+.3f}; {prueba}) y cuesta {ft['segundos_total']:.0f} s "
-            f"frente a {ext['segundos_total']:.0f} s (×{coste:.1f}, con su fase 1 incluida)."
+            f"El ajuste fino {veredicto} ({formato.decimal(dif, 3, signo=True)}; {prueba}) y cuesta {formato.decimal(ft['segundos_total'], 0)} s "
+            f"frente a {formato.decimal(ext['segundos_total'], 0)} s (×{formato.decimal(coste, 1)}, con su fase 1 incluida)."
         )
     control = fs.get("extraccion_continuada")
     if control and ft:
@@ -315,7 +315,7 @@ def _conclusion_red(red: str, fs: dict[str, dict], base: dict | None) -> str:
         que = {0: "no se distingue del", 1: "supera al"}.get(signo, "queda por debajo del")
         partes.append(
             f"Con las mismas épocas extra y la base congelada (control), el ajuste fino {que} control "
-            f"({ft['test_accuracy'] - control['test_accuracy']:+.3f}; {prueba}): "
+            f"({formato.decimal(ft['test_accuracy'] - control['test_accuracy'], 3, signo=True)}; {prueba}): "
             + (
                 "la ganancia se debe a descongelar, no solo a entrenar más."
                 if signo > 0
@@ -335,8 +335,8 @@ def _contradicciones(por_red, base) -> list[str]:
             veredicto, _ = comparar(ext, base)
             if veredicto < 0:
                 avisos.append(
-                    f"- ⚠ **Contradice lo esperado:** con {titulo}, la extracción ({ext['test_accuracy']:.3f}) queda "
-                    f"por debajo de la CNN desde cero ({base['test_accuracy']:.3f}). Causas plausibles: {causas}."
+                    f"- ⚠ **Contradice lo esperado:** con {titulo}, la extracción ({formato.decimal(ext['test_accuracy'], 3)}) queda "
+                    f"por debajo de la CNN desde cero ({formato.decimal(base['test_accuracy'], 3)}). Causas plausibles: {causas}."
                 )
             elif veredicto == 0:
                 avisos.append(
@@ -347,13 +347,13 @@ def _contradicciones(por_red, base) -> list[str]:
             veredicto, _ = comparar(ft, ext)
             if veredicto < 0:
                 avisos.append(
-                    f"- ⚠ **Contradice lo esperado:** con {titulo}, el ajuste fino ({ft['test_accuracy']:.3f}) empeora "
-                    f"la extracción ({ext['test_accuracy']:.3f}). Al descongelar, las capas altas pueden "
+                    f"- ⚠ **Contradice lo esperado:** con {titulo}, el ajuste fino ({formato.decimal(ft['test_accuracy'], 3)}) empeora "
+                    f"la extracción ({formato.decimal(ext['test_accuracy'], 3)}). Al descongelar, las capas altas pueden "
                     f"sobreajustarse a tan pocas imágenes. Otras causas plausibles: {causas}."
                 )
             elif veredicto == 0:
                 avisos.append(
-                    f"- Con {titulo}, el ajuste fino no se separa de la extracción (tasa {TASA_AJUSTE_FINO:g}, "
+                    f"- Con {titulo}, el ajuste fino no se separa de la extracción (tasa {formato.decimal(TASA_AJUSTE_FINO)}, "
                     f"{ft['epocas'] - ext['epocas']} épocas de extremo a extremo sobre "
                     f"{ft['imagenes_entrenamiento']} imágenes). Es compatible con lo esperado (una mejora pequeña, "
                     "no grande), pero no la demuestra; el artículo 2 ya avisa de que no siempre mejora."
@@ -379,7 +379,9 @@ def _causas(fila: dict) -> str:
         causas.append(f"prueba pequeña ({fila['imagenes_prueba']} imágenes): mucho ruido")
     if fila["datos"] == "demo":
         causas.append("datos sintéticos, muy distintos de ImageNet")
-    causas.append(f"tasa de aprendizaje fija (cabeza {TASA_CABEZA:g}, ajuste fino {TASA_AJUSTE_FINO:g}) sin ajustar")
+    causas.append(
+        f"tasa de aprendizaje fija (cabeza {formato.decimal(TASA_CABEZA)}, ajuste fino {formato.decimal(TASA_AJUSTE_FINO)}) sin ajustar"
+    )
     return "; ".join(causas)
 
 
@@ -391,9 +393,9 @@ def _conclusion_curva(puntos: list[dict]) -> list[str]:
     for estrategia, ps in por_estrategia.items():
         ps = sorted(ps, key=lambda p: p["imagenes_reales_por_clase"])
         lineas.append(
-            f"- {NOMBRES_ESTRATEGIA[estrategia]}: {ps[0]['media']:.3f} con {ps[0]['imagenes_reales_por_clase']:.0f} "
-            f"imágenes por clase → {ps[-1]['media']:.3f} con {ps[-1]['imagenes_reales_por_clase']:.0f} "
-            f"({ps[-1]['media'] - ps[0]['media']:+.3f}; {ps[0]['semillas']} semilla(s) por punto)."
+            f"- {NOMBRES_ESTRATEGIA[estrategia]}: {formato.decimal(ps[0]['media'], 3)} con {formato.decimal(ps[0]['imagenes_reales_por_clase'], 0)} "
+            f"imágenes por clase → {formato.decimal(ps[-1]['media'], 3)} con {formato.decimal(ps[-1]['imagenes_reales_por_clase'], 0)} "
+            f"({formato.decimal(ps[-1]['media'] - ps[0]['media'], 3, signo=True)}; {ps[0]['semillas']} semilla(s) por punto)."
         )
     cero, ext = por_estrategia.get("desde_cero"), por_estrategia.get("extraccion")
     if cero and ext and len(cero) > 1:
@@ -408,7 +410,7 @@ def _conclusion_curva(puntos: list[dict]) -> list[str]:
                 "puntos y semillas la curva es ruidosa"
             )
         lineas.append(
-            f"- Ventaja de la extracción sobre desde cero: {gap0:+.3f} con los menos datos y {gap1:+.3f} con los "
+            f"- Ventaja de la extracción sobre desde cero: {formato.decimal(gap0, 3, signo=True)} con los menos datos y {formato.decimal(gap1, 3, signo=True)} con los "
             f"más: {texto}."
         )
     return lineas

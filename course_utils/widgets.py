@@ -18,7 +18,7 @@ import numpy as np
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from course_utils import datos, estrategias, graficos, resultados, temario
+from course_utils import datos, estrategias, formato, graficos, resultados, temario
 from course_utils import registros as reg
 
 TODAS = "todas"
@@ -96,8 +96,8 @@ def _numero(valor, clave: str) -> str:
     if valor is None:
         return "—"
     if "accuracy" in clave:
-        return f"{valor:.3f}"
-    return f"{valor:,}".replace(",", " ") if isinstance(valor, int) else f"{valor:.1f}"
+        return f"{formato.decimal(valor, 3)}"
+    return formato.entero(valor) if isinstance(valor, int) else formato.decimal(valor, 1)
 
 
 # --- Comparador de resultados --------------------------------------------------------------
@@ -212,7 +212,9 @@ def _explicar(modelo, ruta: Path, clases: list[str], preprocesado, tam: int, con
     i = int(np.argmax(probs))
     real = ruta.parent.name if ruta.parent.name in clases else None
     veredicto = "" if real is None else (" ✔ acierto" if real == clases[i] else f" ✘ error (real: {real})")
-    texto = f"{ruta.parent.name}/{ruta.name}: predicción «{clases[i]}» con p = {probs[i]:.2f}{veredicto}"
+    texto = (
+        f"{ruta.parent.name}/{ruta.name}: predicción «{clases[i]}» con p = {formato.decimal(probs[i], 2)}{veredicto}"
+    )
     return "\n".join(filter(None, [texto, aviso])), _figura_prediccion(imagen, superpuesta, probs, clases, ruta.name)
 
 
@@ -264,17 +266,17 @@ def _texto_descongelar(puntos: dict[int, dict], n: int, red: str) -> str:
     r, n0 = puntos[n], min(puntos)
     lineas = [
         f"{estrategias.titulo_red(red)} con {n} bloque(s) superiores descongelados: exactitud en prueba "
-        f"{r['test_accuracy']:.3f} (validación {r.get('val_accuracy', float('nan')):.3f}), "
-        f"{_numero(r.get('parametros_entrenables'), 'p')} parámetros entrenables, {r.get('segundos_total', 0):.1f} s."
+        f"{formato.decimal(r['test_accuracy'], 3)} (validación {formato.decimal(r.get('val_accuracy', float('nan')), 3)}), "
+        f"{_numero(r.get('parametros_entrenables'), 'p')} parámetros entrenables, {formato.decimal(r.get('segundos_total', 0), 1)} s."
     ]
     if n != n0:
         base = puntos[n0]
         diferencia = r["test_accuracy"] - base["test_accuracy"]
         margen = resultados.margen_error(base["test_accuracy"], int(base.get("imagenes_prueba") or 0))
         if abs(diferencia) <= margen:
-            veredicto = f"una diferencia de {diferencia:+.3f}, dentro del margen de error (±{margen:.3f}): no distingue"
+            veredicto = f"una diferencia de {formato.decimal(diferencia, 3, signo=True)}, dentro del margen de error (±{formato.decimal(margen, 3)}): no distingue"
         else:
-            veredicto = f"{'mejora' if diferencia > 0 else 'empeora'} en {abs(diferencia):.3f} (margen ±{margen:.3f})"
+            veredicto = f"{'mejora' if diferencia > 0 else 'empeora'} en {formato.decimal(abs(diferencia), 3)} (margen ±{formato.decimal(margen, 3)})"
         lineas.append(f"Frente a {n0} bloque(s): {veredicto}.")
     if r.get("modo") == "rapido":
         lineas.append("Modo rápido: resultados solo orientativos.")
@@ -317,7 +319,9 @@ def control_descongelar(registros: list[dict]) -> Panel:
     callback()
     resumen = "\n".join(
         f"{estrategias.titulo_red(red)}: "
-        + ", ".join(f"{n} bloque(s) → {p['test_accuracy']:.3f}" for n, p in sorted(barrido[red].items()))
+        + ", ".join(
+            f"{n} bloque(s) → {formato.decimal(p['test_accuracy'], 3)}" for n, p in sorted(barrido[red].items())
+        )
         for red in redes
     )
     return _mostrar(
@@ -354,7 +358,7 @@ def _prediccion_subida(modelo, metadatos: dict, archivo: dict) -> tuple[str, Fig
     pred = exportacion.predecir_imagen(modelo, metadatos, imagen)
     clases = list(metadatos["clases"])
     probs = np.array([pred["probabilidades"][c] for c in clases])
-    texto = f"{archivo.get('name', 'imagen')}: «{pred['clase']}» con p = {pred['probabilidad']:.2f}"
+    texto = f"{archivo.get('name', 'imagen')}: «{pred['clase']}» con p = {formato.decimal(pred['probabilidad'], 2)}"
     return texto, _figura_prediccion(imagen, None, probs, clases, archivo.get("name", ""))
 
 

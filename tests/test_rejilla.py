@@ -149,11 +149,11 @@ def test_tabla_conclusiones_y_contradicciones():
     ]
     assert resultados.mejor_por_red(filas)["vgg16"]["estrategia"] == "extraccion"
     texto = resultados.conclusiones(filas, modo="clase")
-    assert "0.900" in texto and "0.600" in texto
+    assert "0,900" in texto and "0,600" in texto
     assert "Contradice lo esperado" in texto and "empeora" in texto  # el ajuste fino cae 0.30
     assert "ALEATORIOS" in texto  # la causa de ResNet50: pesos aleatorios
     pivote = resultados.tabla_pivote_markdown(filas)
-    assert "**0.900**" in pivote and "ResNet50 ⚠" in pivote
+    assert "**0,900**" in pivote and "ResNet50 ⚠" in pivote
 
 
 def test_curva_agrega_semillas_y_margen():

@@ -117,7 +117,7 @@ def test_descongelar_el_deslizador_cambia_el_resultado():
     panel.controles["red"].value = "vgg16"
     assert [int(o) for o in deslizador.options] == [0, 2, 4]
     deslizador.value = 2
-    assert "con 2 bloque(s)" in panel.texto.value and "0.900" in panel.texto.value  # el registro más reciente
+    assert "con 2 bloque(s)" in panel.texto.value and "0,900" in panel.texto.value  # el registro más reciente
     assert "mejora" in panel.texto.value
     imagen_2 = bytes(panel.imagen.value)
     deslizador.value = 4
@@ -263,7 +263,7 @@ def test_subir_una_imagen_muestra_la_prediccion(tmp_path, exportacion_falsa, cap
     panel = widgets.subir_y_predecir((object(), METADATOS))
     assert "Sube una imagen" in panel.texto.value and "cnn_desde_cero" in capsys.readouterr().out
     panel.controles["subida"].value = subida(crear_imagen(tmp_path / "x.png", (30, 20)))
-    assert "foto.png: «b» con p = 0.70" in panel.texto.value
+    assert "foto.png: «b» con p = 0,70" in panel.texto.value
     assert exportacion_falsa.recibidas[-1].shape == (20, 30, 3) and bytes(panel.imagen.value).startswith(PNG)
 
 
