@@ -178,10 +178,21 @@ def maquina() -> dict:
     import tensorflow as tf
 
     return {
-        "maquina": platform.processor() or platform.machine(),
+        "maquina": _procesador(),
         "nucleos": os.cpu_count(),
         "sistema": platform.platform(terse=True),
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
     }
+
+
+def _procesador() -> str:
+    """El modelo de CPU (de /proc/cpuinfo en Linux) o, si no se sabe, la arquitectura."""
+    try:
+        for linea in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if linea.startswith("model name"):
+                return linea.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -174,10 +174,15 @@ def comparar(a: dict, b: dict, alfa: float = 0.05) -> tuple[int, str]:
     if not ya or not yb or len(ya) != len(yb):
         return (0, "sin aciertos por imagen comparables: no se puede aplicar la prueba pareada")
     ganan, pierden, p = mcnemar_exacta(ya, yb)
-    texto = f"McNemar: {ganan} imágenes a favor y {pierden} en contra, p = {formato.decimal(p, 3)}"
+    valor_p = "p < 0,001" if p < 0.001 else f"p = {formato.decimal(p, 3)}"
+    texto = f"McNemar: {_imagenes(ganan)} a favor y {pierden} en contra, {valor_p}"
     if p >= alfa:
         return 0, texto
     return (1 if ganan > pierden else -1), texto
+
+
+def _imagenes(n: int) -> str:
+    return f"{n} imagen" if n == 1 else f"{n} imágenes"
 
 
 def curva(registros_: list[dict]) -> list[dict]:
@@ -295,8 +300,9 @@ def _conclusion_red(red: str, fs: dict[str, dict], base: dict | None) -> str:
     ext, ft = fs.get("extraccion"), fs.get("fine_tuning")
     if ext and base:
         partes.append(
-            f"La extracción saca {formato.decimal(ext['test_accuracy'] - base['test_accuracy'], 3, signo=True)} a la CNN desde cero entrenando "
-            f"solo {_miles(ext['parametros_entrenables'])} parámetros."
+            f"La extracción saca {formato.decimal(ext['test_accuracy'] - base['test_accuracy'], 3, signo=True)} "
+            f"a la CNN desde cero ({comparar(ext, base)[1]}) entrenando solo "
+            f"{_miles(ext['parametros_entrenables'])} parámetros."
         )
     if ext and ft:
         dif = ft["test_accuracy"] - ext["test_accuracy"]
