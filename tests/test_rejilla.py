@@ -1,5 +1,6 @@
 """Pruebas de la rejilla del cuaderno 06: planificación, reanudación, tabla, conclusiones e informe."""
 
+import dataclasses
 import json
 
 import pytest
@@ -220,3 +221,30 @@ def test_la_seleccion_usa_validacion_y_nunca_la_prueba():
     # A igualdad de validación gana la más rápida.
     regs[1]["val_accuracy"] = 0.90
     assert resultados.mejor_por_red(resultados.tabla(regs))["vgg16"]["segundos_total"] == 30
+
+
+def test_el_informe_de_referencia_versionado_se_lee_y_estima_la_rejilla():
+    referencia = informe.cargar_referencia("clase")
+    assert referencia is not None, "falta resultados_referencia/informe_clase.json o no está marcado como referencia"
+    assert referencia.referencia["nucleos"] and referencia.referencia["tensorflow"]
+    assert {r["pesos"] for r in referencia.registros if r["estrategia"] != "desde_cero"} <= {"local", "imagenet"}
+    assert all(r.get("aciertos_prueba") for r in referencia.registros), "sin aciertos por imagen no hay McNemar"
+    segundos = rejilla.estimar_segundos(rejilla.planificar("clase"), referencia)
+    assert segundos is not None and 0 < segundos <= sum(r["segundos_total"] for r in referencia.registros)
+
+
+def test_marcar_como_referencia_etiqueta_fecha_y_maquina(tmp_path, monkeypatch):
+    origen = tmp_path / "resultados"
+    origen.mkdir()
+    regs = [_registro("vgg16", "extraccion", 0.8), _registro("vgg16", "fine_tuning", 0.85, segundos=30)]
+    informe.escribir_informe(resultados.Informe("clase", regs), origen)
+    monkeypatch.setattr(informe, "CARPETA_REFERENCIA", tmp_path / "referencia")
+    assert informe.cargar_referencia("clase") is None
+    ruta = informe.marcar_como_referencia(origen, "clase", nota="prueba")
+    assert "Informe de REFERENCIA" in ruta.read_text(encoding="utf-8")
+    leido = informe.cargar_referencia("clase")
+    assert leido.referencia["nota"] == "prueba" and leido.referencia["fecha"]
+    # El ajuste fino incluye la extracción de la que parte: la estimación no la cuenta dos veces.
+    celdas = rejilla.planificar("clase", arquitecturas_elegidas=["vgg16"], estrategias=["extraccion", "fine_tuning"])
+    celdas = [dataclasses.replace(c, imagenes_por_clase=100, imagenes_cache=100) for c in celdas]
+    assert rejilla.estimar_segundos(celdas, leido) == pytest.approx(30.0)
