@@ -9,7 +9,7 @@ PAQUETE = Path(__file__).resolve().parents[1] / "course_utils"
 MODULOS = {p.stem: p for p in sorted(PAQUETE.glob("*.py")) if p.stem != "__init__"}
 MAX_LINEAS = 450
 # Los que orquestan: nadie del paquete los importa salvo la línea de órdenes.
-ORQUESTADORES = {"rejilla", "widgets", "__main__"}
+ORQUESTADORES = {"rejilla", "widgets", "laboratorio", "__main__"}
 
 
 def _importados(ruta: Path) -> set[str]:
@@ -30,7 +30,7 @@ GRAFO = {nombre: _importados(ruta) for nombre, ruta in MODULOS.items()}
 CAPAS = (
     "dispositivo config terminal ejercicios formato inspeccion particion demo datos registros medicion "
     "squeezenet arquitecturas caracteristicas entrenamiento estrategias resultados graficos informe gradcam "
-    "exportacion rejilla ejecucion temario widgets __main__"
+    "exportacion rejilla ejecucion temario widgets laboratorio __main__"
 ).split()
 
 
