@@ -100,8 +100,12 @@ def test_medir_red_cumple_el_contrato_del_cuaderno_06(medir, monkeypatch, entorn
     monkeypatch.setattr(medir, "MINIMO_S", 0.0)  # un paso por tanda: basta para comprobar el contrato
     cache, rendimiento = medir.medir_red("squeezenet", conjunto, config, repeticiones=1)
     claves = {"extremo_a_extremo_s_epoca", "cabeza_cache_s_epoca", "extraccion_unica_s", "aceleracion", "pesos"}
+    claves |= {"extraccion_img_s", "predict_img_s", "eficiencia_extraccion"}
     assert set(cache) == claves and cache["pesos"] == "aleatorios"
     assert all(cache[k] > 0 for k in claves - {"pesos"})
+    # La eficiencia es el cociente de los dos rendimientos sobre las mismas imágenes de entrenamiento.
+    proporcion = cache["extraccion_img_s"] / cache["predict_img_s"]
+    assert cache["eficiencia_extraccion"] == pytest.approx(proporcion, rel=0.05)
     esperada = cache["extremo_a_extremo_s_epoca"] / cache["cabeza_cache_s_epoca"]
     assert cache["aceleracion"] == pytest.approx(esperada, rel=0.05, abs=0.1)
     assert rendimiento["tam"] == 48 and rendimiento["lote"] == 4 and rendimiento["capas_con_pesos_entrenables"] > 0
