@@ -7,6 +7,7 @@ una CPU de 2 núcleos); el título y los objetivos, de las celdas de cada cuader
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -61,3 +62,59 @@ def fichas(carpeta: Path | None = None) -> list[dict]:
 def tiempos(carpeta: Path | None = None) -> dict[str, dict[str, str]]:
     """Los tiempos por modo del README que está junto a la carpeta de cuadernos."""
     return tiempos_readme(Path(carpeta or ejecucion.CARPETA_CUADERNOS).parent / "README.md")
+
+
+# --- Dónde se usa cada ayudante (índice generado, nunca escrito a mano) ---------------------------
+
+ARCHIVO_DONDE_SE_USA = Path(__file__).with_name("DONDE_SE_USA.md")
+_ALIAS = {"cfg": "config", "reg": "registros"}  # los alias con que los cuadernos importan algunos módulos
+
+
+def donde_se_usa(carpeta: Path | None = None) -> dict[str, dict[str, list[str]]]:
+    """Para cada módulo de `course_utils`, qué cuadernos usan cada uno de sus nombres (`modulo.nombre`)."""
+    modulos = {p.stem: _nombres_publicos(p) for p in Path(__file__).parent.glob("*.py") if p.stem[0] != "_"}
+    patron = re.compile(r"\b(" + "|".join(sorted(set(modulos) | set(_ALIAS))) + r")\.([A-Za-z_]\w*)")
+    indice: dict[str, dict[str, set[str]]] = {}
+    raiz = Path(carpeta or ejecucion.CARPETA_CUADERNOS)
+    for cuaderno in ejecucion.listar_cuadernos(todos=True, carpeta=raiz):
+        celdas = json.loads(cuaderno.read_text(encoding="utf-8")).get("cells", [])
+        codigo = "\n".join("".join(c.get("source", "")) for c in celdas if c.get("cell_type") == "code")
+        nombre = cuaderno.relative_to(raiz).with_suffix("").as_posix()
+        for modulo, atributo in patron.findall(codigo):
+            modulo = _ALIAS.get(modulo, modulo)
+            if atributo in modulos[modulo]:  # `informe.texto` es una variable del cuaderno, no el módulo
+                indice.setdefault(modulo, {}).setdefault(atributo, set()).add(nombre)
+    return {m: {a: sorted(c) for a, c in sorted(usos.items())} for m, usos in sorted(indice.items())}
+
+
+def _nombres_publicos(ruta: Path) -> set[str]:
+    """Nombres definidos en lo alto de un módulo (funciones, clases y constantes), sin importarlo."""
+    nombres = set()
+    for nodo in ast.parse(ruta.read_text(encoding="utf-8")).body:
+        if isinstance(nodo, ast.FunctionDef | ast.ClassDef):
+            nombres.add(nodo.name)
+        elif isinstance(nodo, ast.Assign):
+            nombres |= {t.id for t in nodo.targets if isinstance(t, ast.Name)}
+        elif isinstance(nodo, ast.ImportFrom):
+            nombres |= {a.asname or a.name for a in nodo.names}
+    return nombres
+
+
+def markdown_donde_se_usa(indice: dict[str, dict[str, list[str]]]) -> str:
+    """El índice «dónde se usa» en Markdown: un apartado por módulo y una fila por nombre."""
+    lineas = [
+        "# Dónde se usa cada ayudante de `course_utils`",
+        "",
+        "Generado por `temario.escribir_donde_se_usa()` a partir del código de los cuadernos; una prueba",
+        "comprueba que está al día. No se edita a mano.",
+    ]
+    for modulo, usos in indice.items():
+        lineas += ["", f"## `{modulo}`", "", "| nombre | cuadernos |", "|---|---|"]
+        lineas += [f"| `{nombre}` | {', '.join(cuadernos)} |" for nombre, cuadernos in usos.items()]
+    return "\n".join(lineas) + "\n"
+
+
+def escribir_donde_se_usa() -> Path:
+    """Regenera `course_utils/DONDE_SE_USA.md` (mantenimiento: tras cambiar un cuaderno)."""
+    ARCHIVO_DONDE_SE_USA.write_text(markdown_donde_se_usa(donde_se_usa()), encoding="utf-8")
+    return ARCHIVO_DONDE_SE_USA

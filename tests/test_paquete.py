@@ -85,3 +85,13 @@ def test_la_linea_de_ordenes_ofrece_las_mismas_estrategias():
     from course_utils import estrategias
 
     assert cli.ESTRATEGIAS_CLI == estrategias.ESTRATEGIAS
+
+
+def test_el_indice_donde_se_usa_esta_al_dia():
+    from course_utils import temario
+
+    generado = temario.markdown_donde_se_usa(temario.donde_se_usa())
+    assert temario.ARCHIVO_DONDE_SE_USA.read_text(encoding="utf-8") == generado, (
+        "course_utils/DONDE_SE_USA.md no está al día: regenéralo con "
+        "`python -c 'from course_utils import temario; temario.escribir_donde_se_usa()'`."
+    )
