@@ -104,6 +104,13 @@ def planificar(
                         celdas.append(dataclasses.replace(c, en_curva=True))
                     else:  # la celda de la tabla sirve también como punto de la curva
                         celdas[i] = dataclasses.replace(celdas[i], en_curva=True)
+        # La extracción de la tabla (la caché con todas las imágenes) es el último punto de su curva: sale gratis.
+        celdas = [
+            dataclasses.replace(c, en_curva=True)
+            if c.estrategia == "extraccion" and c.arquitectura in redes_curva and c.etiqueta == ETIQUETA
+            else c
+            for c in celdas
+        ]
     return celdas
 
 

@@ -205,6 +205,7 @@ def curva(registros_: list[dict]) -> list[dict]:
                 "maximo": max(exactitudes),
                 "semillas": len(rs),
                 "clases": rs[0]["clases"],
+                "imagenes_prueba": rs[0]["imagenes_prueba"],
                 "pesos": rs[0]["pesos"],
                 "segundos_medios": statistics.fmean(r["segundos_total"] for r in rs),
             }
@@ -394,29 +395,49 @@ def _causas(fila: dict) -> str:
 def _conclusion_curva(puntos: list[dict]) -> list[str]:
     lineas = ["", "**Curva de datos:**"]
     por_estrategia: dict[str, list[dict]] = {}
-    for p in puntos:
+    for p in sorted(puntos, key=lambda p: p["imagenes_reales_por_clase"]):
         por_estrategia.setdefault(p["estrategia"], []).append(p)
     for estrategia, ps in por_estrategia.items():
-        ps = sorted(ps, key=lambda p: p["imagenes_reales_por_clase"])
+        semillas = "–".join(sorted({str(p["semillas"]) for p in ps}))
         lineas.append(
-            f"- {NOMBRES_ESTRATEGIA[estrategia]}: {formato.decimal(ps[0]['media'], 3)} con {formato.decimal(ps[0]['imagenes_reales_por_clase'], 0)} "
-            f"imágenes por clase → {formato.decimal(ps[-1]['media'], 3)} con {formato.decimal(ps[-1]['imagenes_reales_por_clase'], 0)} "
-            f"({formato.decimal(ps[-1]['media'] - ps[0]['media'], 3, signo=True)}; {ps[0]['semillas']} semilla(s) por punto)."
+            f"- {NOMBRES_ESTRATEGIA[estrategia]}: {_punto(ps[0])} → {_punto(ps[-1])} "
+            f"({formato.decimal(ps[-1]['media'] - ps[0]['media'], 3, signo=True)}; {semillas} semilla(s) por punto)."
         )
-    cero, ext = por_estrategia.get("desde_cero"), por_estrategia.get("extraccion")
-    if cero and ext and len(cero) > 1:
-        cero = sorted(cero, key=lambda p: p["imagenes_reales_por_clase"])
-        ext = sorted(ext, key=lambda p: p["imagenes_reales_por_clase"])
-        gap0, gap1 = (ext[0]["media"] - cero[0]["media"], ext[-1]["media"] - cero[-1]["media"])
+    ext = por_estrategia.get("extraccion")
+    if ext and len(ext) > 2:
+        lineas.append(_estancamiento(ext))
+    cero = {round(p["imagenes_reales_por_clase"]): p for p in por_estrategia.get("desde_cero", [])}
+    comunes = [p for p in ext or [] if round(p["imagenes_reales_por_clase"]) in cero]
+    if len(comunes) > 1:  # la ventaja se compara con las mismas imágenes por clase en las dos estrategias
+        primero, ultimo = comunes[0], comunes[-1]
+        gap0 = primero["media"] - cero[round(primero["imagenes_reales_por_clase"])]["media"]
+        gap1 = ultimo["media"] - cero[round(ultimo["imagenes_reales_por_clase"])]["media"]
         if gap0 > gap1:
             texto = "la ventaja de los pesos preentrenados es mayor cuantos menos datos hay, como se espera"
         else:
-            texto = (
-                "la ventaja NO se reduce al crecer los datos, al contrario de lo esperado; con tan pocos "
-                "puntos y semillas la curva es ruidosa"
-            )
+            texto = "la ventaja NO se reduce al crecer los datos, al contrario de lo esperado; la curva tiene ruido"
         lineas.append(
-            f"- Ventaja de la extracción sobre desde cero: {formato.decimal(gap0, 3, signo=True)} con los menos datos y {formato.decimal(gap1, 3, signo=True)} con los "
-            f"más: {texto}."
+            f"- Ventaja de la extracción sobre desde cero: {formato.decimal(gap0, 3, signo=True)} con "
+            f"{formato.decimal(primero['imagenes_reales_por_clase'], 0)} imágenes por clase y "
+            f"{formato.decimal(gap1, 3, signo=True)} con {formato.decimal(ultimo['imagenes_reales_por_clase'], 0)}: "
+            f"{texto}."
         )
     return lineas
+
+
+def _punto(p: dict) -> str:
+    return (
+        f"{formato.decimal(p['media'], 3)} con {formato.decimal(p['imagenes_reales_por_clase'], 0)} imágenes por clase"
+    )
+
+
+def _estancamiento(ext: list[dict]) -> str:
+    """Dónde deja de mejorar la extracción: el primer punto a partir del cual la media no sube más que el margen."""
+    for i, p in enumerate(ext[:-1]):
+        margen = margen_error(p["media"], p.get("imagenes_prueba") or 0)
+        if all(q["media"] - p["media"] < margen for q in ext[i + 1 :]):
+            return (
+                f"- La extracción se estanca a partir de unas {formato.decimal(p['imagenes_reales_por_clase'], 0)} "
+                f"imágenes por clase: con más, la media no sube más que el margen de error (±{formato.decimal(margen, 3)})."
+            )
+    return "- La extracción sigue mejorando hasta el último punto medido: no se ve estancamiento."

@@ -68,6 +68,10 @@ def test_planificar_por_modo_y_curva_sin_duplicados():
     assert clase[("vgg16", "fine_tuning")].imagenes_por_clase == 100
     assert clase[("vgg16", "fine_tuning")].imagenes_cache is None
     assert clase[("cnn_desde_cero", "desde_cero")].imagenes_por_clase == 100
+    # Con la curva, la extracción de la tabla (todas las imágenes) es su último punto, sin entrenar nada más.
+    curva_clase = rejilla.planificar("clase", curva=True)
+    extraccion = [c for c in curva_clase if c.en_curva and c.estrategia == "extraccion" and c.semilla == 42]
+    assert sorted(extraccion, key=lambda c: c.imagenes_por_clase or 10**6)[-1].imagenes_por_clase is None
     con_curva = rejilla.planificar("rapido", curva=True)
     claves = [(c.arquitectura, c.estrategia, c.imagenes_por_clase, c.semilla) for c in con_curva]
     assert len(claves) == len(set(claves)), "una celda de la tabla no debe repetirse como punto de la curva"
@@ -248,3 +252,16 @@ def test_marcar_como_referencia_etiqueta_fecha_y_maquina(tmp_path, monkeypatch):
     celdas = rejilla.planificar("clase", arquitecturas_elegidas=["vgg16"], estrategias=["extraccion", "fine_tuning"])
     celdas = [dataclasses.replace(c, imagenes_por_clase=100, imagenes_cache=100) for c in celdas]
     assert rejilla.estimar_segundos(celdas, leido) == pytest.approx(30.0)
+
+
+def test_la_curva_compara_con_las_mismas_imagenes_y_dice_donde_se_estanca():
+    regs = [
+        _registro("cnn_desde_cero", "desde_cero", acc, pesos="aleatorios", n=n)
+        for n, acc in ((10, 0.30), (50, 0.45), (100, 0.55))
+    ] + [_registro("mobilenet_v2", "extraccion", acc, n=n) for n, acc in ((10, 0.60), (50, 0.80), (100, 0.81))]
+    todas = dict(_registro("mobilenet_v2", "extraccion", 0.82), imagenes_por_clase=None, imagenes_entrenamiento=2570)
+    texto = "\n".join(resultados._conclusion_curva(resultados.curva([*regs, todas])))
+    assert "se estanca a partir de unas 50 imágenes por clase" in texto
+    # La ventaja se mide con 10 y con 100 por clase en las dos (no contra el punto de 514 de la extracción).
+    assert "+0,300 con 10 imágenes por clase y +0,260 con 100" in texto
+    assert "0,820 con 514 imágenes por clase" in texto
