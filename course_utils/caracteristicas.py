@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils import terminal
+
+terminal.callar_avisos_de_tensorflow()  # sin avisos de «retracing» en los cuadernos
+
 
 def extraer(base, ds) -> tuple[np.ndarray, np.ndarray]:
     """Pasa un `tf.data` de (imagen preprocesada, etiqueta) por la base congelada; devuelve (X, y).

@@ -9,9 +9,11 @@ import platform
 import keras
 import numpy as np
 
-from course_utils import medicion, registros
+from course_utils import medicion, registros, terminal
 from course_utils.config import Config
 from course_utils.datos import Conjunto
+
+terminal.callar_avisos_de_tensorflow()  # un `predict` por modelo nuevo no es ruido que enseñar
 
 
 @dataclasses.dataclass

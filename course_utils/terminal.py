@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -30,6 +31,14 @@ RUIDO_TENSORFLOW = re.compile(
         )
     )
 )
+
+
+def callar_avisos_de_tensorflow() -> None:
+    """Oculta los avisos de Python de TensorFlow (p. ej. «retracing» al crear muchos modelos pequeños).
+
+    Los errores se siguen viendo. No importa TensorFlow: basta con el registrador «tensorflow» de `logging`.
+    """
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def importar_tensorflow_en_silencio(depurar: bool = False) -> None:

@@ -72,8 +72,26 @@ def test_las_dependencias_son_cuadernos_del_curso():
 def test_cuaderno_se_ejecuta_en_modo_rapido(cuaderno: Path, ejecutar):
     destino, _ = ejecutar(cuaderno)
     assert destino.exists()
+    ruido = _ruido_de_tensorflow(destino)
+    assert not ruido, (
+        f"{destino.name}: salidas con ruido de TensorFlow (en inglés, sin valor para el alumno): {ruido[:3]}"
+    )
     if cuaderno.parent.name == "ejercicios":
         _comprobaciones_fallan_sin_resolver(destino)
+
+
+RUIDO_TF = ("WARNING:tensorflow", "triggered tf.function retracing", "oneDNN custom operations", "absl::", "cuda_")
+
+
+def _ruido_de_tensorflow(destino: Path) -> list[str]:
+    """Las líneas de las salidas de texto del cuaderno ejecutado que son registro interno de TensorFlow."""
+    lineas = []
+    for celda in json.loads(destino.read_text(encoding="utf-8"))["cells"]:
+        for salida in celda.get("outputs", []):
+            if salida.get("output_type") == "stream":
+                texto = "".join(salida.get("text", ""))
+                lineas += [linea[:120] for linea in texto.splitlines() if any(r in linea for r in RUIDO_TF)]
+    return lineas
 
 
 def _comprobaciones_fallan_sin_resolver(destino: Path) -> None:
