@@ -17,8 +17,6 @@ Inofensivo bajo papermill: se entrena una vez al crearlo, se muestra una sola ve
 
 from __future__ import annotations
 
-import html
-import io
 import time
 
 import ipywidgets as w
@@ -28,6 +26,9 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 from course_utils import entrenamiento, estrategias, formato, graficos
+from course_utils.panel import Panel
+from course_utils.panel import png as _png
+from course_utils.panel import pre as _pre
 
 TODAS = 0  # valor de «imágenes por clase» que usa todo el entrenamiento en caché
 TASAS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
@@ -39,37 +40,15 @@ MOTORES = ("grafo", "fit")
 ANTERIORES = 5  # ajustes anteriores que se listan bajo el resultado
 
 
-class Laboratorio(w.VBox):
+class Laboratorio(Panel):
     """El panel del laboratorio: controles, texto y curvas; se muestra una sola vez (como los de `widgets`)."""
 
     def __init__(self, controles: dict, texto: w.HTML, imagen: w.Image | None = None):
-        cabecera = [w.HBox(list(controles.values()), layout=w.Layout(flex_flow="row wrap"))] if controles else []
-        super().__init__(children=[*cabecera, texto, *([imagen] if imagen is not None else [])])
-        self.titulo, self.controles, self.texto, self.imagen = "laboratorio de la cabeza", controles, texto, imagen
+        super().__init__("laboratorio de la cabeza", controles, texto, imagen, envolver=True)
         self.ultimo: dict | None = None  # ajustes, curvas y segundos del último entrenamiento
         self.resumen = ""  # el texto del panel, sin HTML
         self.anteriores: list[dict] = []
         self.entrenamientos = 0
-        self._mostrado = False
-
-    def __repr__(self) -> str:
-        return f"[panel interactivo «{self.titulo}»: ábrelo en JupyterLab o Jupyter Notebook para usarlo]"
-
-    def _ipython_display_(self):
-        """Se muestra al crearlo; si además es la última expresión de la celda, no se repite."""
-        if not self._mostrado:
-            self._mostrado = True
-            display(self._repr_mimebundle_(), raw=True)
-
-
-def _pre(texto: str) -> str:
-    return f"<pre style='margin:0; white-space:pre-wrap'>{html.escape(texto)}</pre>"
-
-
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-    return buffer.getvalue()
 
 
 # --- Los datos: la caché de cada red y su submuestra --------------------------------------------

@@ -9,7 +9,6 @@ opcionales que falten: explican en español qué falta y cómo conseguirlo. Las 
 from __future__ import annotations
 
 import html
-import io
 import re
 from pathlib import Path
 
@@ -20,6 +19,9 @@ from matplotlib.figure import Figure
 
 from course_utils import datos, estrategias, formato, graficos, resultados, temario
 from course_utils import registros as reg
+from course_utils.panel import Panel
+from course_utils.panel import png as _png
+from course_utils.panel import pre as _pre
 
 TODAS = "todas"
 METRICAS = {  # etiqueta: (clave del registro, True si mayor es mejor)
@@ -39,35 +41,6 @@ SIN_BARRIDO = (
     "primero con la misma carpeta de resultados (CURSO_RESULTADOS_DIR) y vuelve a llamar a "
     "widgets.control_descongelar(registros.leer(config.resultados_dir))."
 )
-
-
-class Panel(w.VBox):
-    """Caja con los controles y resultados de un panel; se muestra una sola vez."""
-
-    def __init__(self, titulo: str, controles: dict, texto: w.HTML, imagen: w.Image | None = None):
-        cabecera = [w.HBox(list(controles.values()))] if controles else []
-        super().__init__(children=[*cabecera, texto, *([imagen] if imagen is not None else [])])
-        self.titulo, self.controles, self.texto, self.imagen = titulo, controles, texto, imagen
-        self._mostrado = False
-
-    def __repr__(self) -> str:
-        return f"[panel interactivo «{self.titulo}»: ábrelo en JupyterLab o Jupyter Notebook para usarlo]"
-
-    def _ipython_display_(self):
-        """Se muestra al crearlo; si además es la última expresión de la celda, no se repite."""
-        if not self._mostrado:
-            self._mostrado = True
-            display(self._repr_mimebundle_(), raw=True)
-
-
-def _pre(texto: str) -> str:
-    return f"<pre style='margin:0; white-space:pre-wrap'>{html.escape(texto)}</pre>"
-
-
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-    return buffer.getvalue()
 
 
 def _mostrar(panel: Panel, resumen: str) -> Panel:

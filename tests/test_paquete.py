@@ -30,7 +30,7 @@ GRAFO = {nombre: _importados(ruta) for nombre, ruta in MODULOS.items()}
 CAPAS = (
     "dispositivo config terminal ejercicios formato inspeccion particion demo datos registros medicion "
     "squeezenet arquitecturas caracteristicas entrenamiento estrategias resultados graficos informe gradcam "
-    "exportacion rejilla ejecucion temario widgets laboratorio __main__"
+    "exportacion panel rejilla ejecucion temario widgets laboratorio __main__"
 ).split()
 
 

@@ -12,6 +12,7 @@ from conftest import carpeta_clases, crear_imagen
 
 import course_utils
 from course_utils import exportacion, widgets
+from course_utils import panel as panel_comun
 
 PNG = b"\x89PNG"
 
@@ -88,7 +89,9 @@ def test_comparador_sin_registros_explica_como_conseguirlos(capsys):
 
 def test_el_panel_se_muestra_una_sola_vez(monkeypatch):
     publicados = []
-    monkeypatch.setattr(widgets, "display", lambda *args, **kwargs: publicados.append((args, kwargs)))
+    anotar = lambda *args, **kwargs: publicados.append((args, kwargs))  # noqa: E731
+    monkeypatch.setattr(widgets, "display", anotar)
+    monkeypatch.setattr(panel_comun, "display", anotar)  # Panel se muestra desde course_utils.panel
     panel = widgets.comparador_resultados(REGISTROS)
     panel._ipython_display_()
     panel._ipython_display_()  # la última expresión de la celda no lo repite
