@@ -193,7 +193,8 @@ def _entrenar(args) -> int:
     # se pida otra cosa (el tope por clase de los modos es para demostrar con las flores, no para tus datos).
     config = dataclasses.replace(
         cfg.obtener_config(args.modo, epocas=args.epocas, imagenes_por_clase=args.imagenes_por_clase),
-        imagenes_eval_por_clase=None,
+        imagenes_val_por_clase=None,
+        imagenes_prueba_por_clase=None,
         tam_imagen=args.tam,
     )
     # Antes de entrenar: que no se descubra al final, con el tiempo perdido y un registro sin modelo.

@@ -20,13 +20,16 @@ class Modo:
     Lo barato usa más datos que lo caro: la cabeza sobre características en caché entrena con
     `imagenes_cache_por_clase` (None = todas) hasta converger (tope `epocas_cabeza`, cada época cuesta
     milisegundos); lo que pasa imágenes por la base en cada época (extremo a extremo, ajuste fino,
-    CNN desde cero) usa `imagenes_por_clase` y `epocas` (por fase), con parada temprana.
+    CNN desde cero) usa `imagenes_por_clase` y `epocas` (por fase), con parada temprana. La validación
+    (una pasada en cada época) se limita a `imagenes_val_por_clase`; la prueba se evalúa una sola vez por
+    modelo, así que en clase usa todas sus imágenes (`imagenes_prueba_por_clase` = None).
     """
 
     nombre: str
     descripcion: str
     imagenes_por_clase: int | None
-    imagenes_eval_por_clase: int | None
+    imagenes_val_por_clase: int | None
+    imagenes_prueba_por_clase: int | None
     tam_imagen: int | None
     epocas: int
     lote: int
@@ -40,7 +43,8 @@ MODOS = {
         "rapido",
         "CI y comprobaciones: pocas imágenes, tamaño pequeño, 1-2 épocas. Los resultados son solo orientativos.",
         imagenes_por_clase=12,
-        imagenes_eval_por_clase=5,
+        imagenes_val_por_clase=5,
+        imagenes_prueba_por_clase=5,
         tam_imagen=96,
         epocas=2,
         lote=16,
@@ -52,7 +56,8 @@ MODOS = {
         "clase",
         "Demostraciones en directo en la CPU de un portátil: cada cuaderno en unos 10 minutos como mucho.",
         imagenes_por_clase=100,
-        imagenes_eval_por_clase=30,
+        imagenes_val_por_clase=30,
+        imagenes_prueba_por_clase=None,
         tam_imagen=160,
         epocas=5,
         lote=32,
@@ -64,7 +69,8 @@ MODOS = {
         "completo",
         "Todo el conjunto de datos al tamaño nativo de cada red; se recomienda GPU.",
         imagenes_por_clase=None,
-        imagenes_eval_por_clase=None,
+        imagenes_val_por_clase=None,
+        imagenes_prueba_por_clase=None,
         tam_imagen=None,
         epocas=20,
         lote=32,
@@ -83,7 +89,8 @@ class Config:
 
     modo: str
     imagenes_por_clase: int | None
-    imagenes_eval_por_clase: int | None
+    imagenes_val_por_clase: int | None
+    imagenes_prueba_por_clase: int | None
     tam_imagen: int | None
     epocas: int
     lote: int
@@ -169,7 +176,8 @@ def obtener_config(
     return Config(
         modo=base.nombre,
         imagenes_por_clase=n,
-        imagenes_eval_por_clase=base.imagenes_eval_por_clase,
+        imagenes_val_por_clase=base.imagenes_val_por_clase,
+        imagenes_prueba_por_clase=base.imagenes_prueba_por_clase,
         tam_imagen=tam_imagen or base.tam_imagen,
         epocas=epocas or base.epocas,
         lote=lote or base.lote,
@@ -201,6 +209,8 @@ def describir(config: Config) -> str:
     lineas = [
         f"Modo: {config.modo} — {modo.descripcion}",
         f"  Imágenes de entrenamiento por clase: {config.imagenes_por_clase or 'todas'}",
+        f"  Validación: {config.imagenes_val_por_clase or 'todas las'} imágenes por clase · prueba: "
+        f"{config.imagenes_prueba_por_clase or 'todas las'} imágenes por clase (se evalúa una vez)",
         f"  Tamaño de imagen: {config.tam_imagen or 'el nativo de cada red'} px",
         f"  Imágenes por clase para la cabeza en caché: {config.imagenes_cache_por_clase or 'todas'} "
         f"(hasta {config.epocas_cabeza} épocas, con parada temprana)",

@@ -192,8 +192,8 @@ def cargar_flores(config: Config) -> Conjunto:
 def _reducir(particiones: dict[str, list[Imagen]], config: Config) -> dict[str, list[Imagen]]:
     limites = {
         "entrenamiento": config.imagenes_por_clase,
-        "validacion": config.imagenes_eval_por_clase,
-        "prueba": config.imagenes_eval_por_clase,
+        "validacion": config.imagenes_val_por_clase,
+        "prueba": config.imagenes_prueba_por_clase,
     }
     return {n: particion.reducir(imgs, limites[n], SEMILLA_PARTICION) for n, imgs in particiones.items()}
 

@@ -25,10 +25,11 @@ NOMBRES_ESTRATEGIA = {
 }
 # Las que parten de la cabeza entrenada sobre la caché: solo cambia si la base se descongela.
 DESDE_CABEZA = ("extraccion_continuada", "fine_tuning")
+SEMILLAS_CABEZA = 3  # cabezas por caché: la principal (la del registro y de McNemar) y dos semillas más
 PACIENCIA_CABEZA = 15  # épocas sin mejorar val_loss antes de parar (la cabeza en caché es barata)
 PACIENCIA_EXTREMO = 3
 PACIENCIA_DESDE_CERO = 6
-VERSION_RECETA = 2  # cambia cuando cambia una receta: los registros antiguos no se reutilizan
+VERSION_RECETA = 3  # cambia cuando cambia una receta: los registros antiguos no se reutilizan
 ARQ_DESDE_CERO = "cnn_desde_cero"
 TAM_DESDE_CERO = 160  # el del cuaderno 02 cuando el modo no fija tamaño (completo)
 TASA_CABEZA = 1e-3
@@ -175,25 +176,40 @@ def extraccion_en_cache(
     ds = entrenamiento.preparar_datasets(conjunto_cache, config, tam, arq.preprocesado)  # sin aumento
     with medicion.Cronometro() as reloj:
         cache = [caracteristicas.extraer(base, d) for d in ds]  # la única pasada por la base
-    cfg.fijar_semillas(config.semilla)
-    with ejec.ambito():
-        cabeza = construir_cabeza(cache[0][0].shape[1], len(conjunto_cache.clases))
-        entrenamiento.compilar(cabeza, TASA_CABEZA, ejec.jit)
-    n_imagenes = sum(len(x) for x, _ in cache)
+    comun = {"arquitectura": nombre, "tam": tam, "pesos": origen}
+    # La cabeza es barata: se repite con otras semillas sobre la misma caché (media y rango en el informe).
+    otras = [_cabeza_en_cache(cache, conjunto_cache, config, ejec, s, registrar=False, **comun).registro
+             for s in range(config.semilla + 1, config.semilla + SEMILLAS_CABEZA)]  # fmt: skip
+    cabeza = construir_cabeza(cache[0][0].shape[1], len(conjunto_cache.clases))
     extra = {
         "segundos_extraccion": round(reloj.segundos, 3),
         "parametros_totales": int(base.count_params() + cabeza.count_params()),
         "mb_modelo": round(medicion.tamano_en_disco_mb(base) + medicion.tamano_en_disco_mb(cabeza), 2),
+        # Lo que tarda de verdad una imagen: su pasada por la base (la cabeza es despreciable).
+        "ms_por_imagen": round(1000 * reloj.segundos / max(sum(len(x) for x, _ in cache), 1), 3),
+        "otras_semillas": [r["semilla"] for r in otras],
+        "val_accuracy_otras_semillas": [r["val_accuracy"] for r in otras],
+        "test_accuracy_otras_semillas": [r["test_accuracy"] for r in otras],
     }
-    resultado = entrenamiento.entrenar_y_evaluar(
-        cabeza, conjunto_cache, config, arquitectura=nombre, estrategia="extraccion", tam=tam, pesos=origen,
-        datasets=caracteristicas.datasets_de_caracteristicas(cache, config.lote, config.semilla),
-        epocas=config.epocas_cabeza, paciencia=PACIENCIA_CABEZA, segundos_previos=reloj.segundos,
-        registrar=registrar, etiqueta=etiqueta, anotaciones={**extra, **(anotaciones or {})},
+    resultado = _cabeza_en_cache(
+        cache, conjunto_cache, config, ejec, config.semilla, segundos_previos=reloj.segundos, registrar=registrar,
+        etiqueta=etiqueta, anotaciones={**extra, **(anotaciones or {})}, **comun,
     )  # fmt: skip
-    # Lo que tarda de verdad una imagen: su pasada por la base más la cabeza.
-    resultado.registro["ms_por_imagen"] = round(1000 * reloj.segundos / max(n_imagenes, 1), 3)
     return Extraccion(nombre, base, origen, tam, resultado)
+
+
+def _cabeza_en_cache(cache, conjunto_cache, config, ejec, semilla: int, **kwargs) -> entrenamiento.Resultado:
+    """Entrena una cabeza nueva (con su semilla) sobre la caché, hasta converger, y evalúa la prueba."""
+    config = dataclasses.replace(config, semilla=semilla)
+    cfg.fijar_semillas(semilla)
+    with ejec.ambito():
+        cabeza = construir_cabeza(cache[0][0].shape[1], len(conjunto_cache.clases))
+        entrenamiento.compilar(cabeza, TASA_CABEZA, ejec.jit)
+    return entrenamiento.entrenar_y_evaluar(
+        cabeza, conjunto_cache, config, estrategia="extraccion", epocas=config.epocas_cabeza,
+        datasets=caracteristicas.datasets_de_caracteristicas(cache, config.lote, semilla),
+        paciencia=PACIENCIA_CABEZA, **kwargs,
+    )  # fmt: skip
 
 
 def desde_cabeza(

@@ -37,6 +37,8 @@ REDES_POR_MODO = {
 PUNTOS_CURVA = {"rapido": (5, 12), "clase": (10, 25, 50, 100), "completo": (10, 25, 50, 100, 250, None)}
 SEMILLAS_CURVA = {"rapido": 1, "clase": 2, "completo": 3}
 REDES_CURVA = ("mobilenet_v2",)
+# El control (extracción continuada) se mide en la tabla; en la curva solo cuesta tiempo.
+ESTRATEGIAS_CURVA = ("desde_cero", "extraccion", "fine_tuning")
 # Campos que identifican una celda terminada para reanudar sin repetir trabajo.
 CLAVE_CELDA = (
     "arquitectura",
@@ -98,7 +100,8 @@ def planificar(
     if curva:
         for n in PUNTOS_CURVA[modo]:
             for s in range(semilla, semilla + SEMILLAS_CURVA[modo]):
-                for c in _celdas_de(redes_curva, estrategias, n, n, s, _etiqueta_curva(n)):
+                de_curva = [e for e in estrategias if e in ESTRATEGIAS_CURVA]
+                for c in _celdas_de(redes_curva, de_curva, n, n, s, _etiqueta_curva(n)):
                     i = next((i for i, otra in enumerate(celdas) if _misma_celda(c, otra)), None)
                     if i is None:
                         celdas.append(dataclasses.replace(c, en_curva=True))

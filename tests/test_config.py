@@ -73,3 +73,10 @@ def test_imagenes_por_clase_none_pide_todas_en_cualquier_modo():
     assert cfg.obtener_config("clase", imagenes_por_clase=7).imagenes_por_clase == 7
     with pytest.raises(ValueError, match="imagenes_por_clase"):
         cfg.obtener_config("clase", imagenes_por_clase=0)
+
+
+def test_en_clase_la_prueba_usa_todas_sus_imagenes_y_la_validacion_se_limita(entorno_limpio):
+    clase, rapido = cfg.obtener_config("clase"), cfg.obtener_config("rapido")
+    assert clase.imagenes_prueba_por_clase is None, "la prueba se evalúa una vez: en clase, entera"
+    assert clase.imagenes_val_por_clase == 30, "la validación se pasa en cada época: se limita"
+    assert rapido.imagenes_prueba_por_clase == rapido.imagenes_val_por_clase == 5

@@ -118,6 +118,9 @@ def test_extraccion_y_ajuste_fino_con_la_misma_funcion(carpeta, dir_resultados, 
     filas = resultados.tabla(hecho.registros)
     assert all(f["aleatorio"] for f in filas)
     assert "ALEATORIOS" in resultados.tabla_markdown(filas)
+    # La cabeza en caché se repite con otras semillas sobre la misma caché: media y rango en la tabla.
+    assert ext["otras_semillas"] == [ext["semilla"] + 1, ext["semilla"] + 2]
+    assert len(ext["test_accuracy_otras_semillas"]) == 2 and "3 semillas: media" in resultados.tabla_pivote_markdown(filas)
 
 
 def test_red_sin_pesos_se_omite_sin_romper(carpeta, dir_resultados, monkeypatch, capsys):
@@ -171,6 +174,15 @@ def test_curva_agrega_semillas_y_margen():
     assert puntos[0]["media"] == pytest.approx(0.6) and puntos[0]["minimo"] == 0.5 and puntos[0]["maximo"] == 0.7
     assert resultados.margen_error(0.8, 150) == pytest.approx(1.96 * (0.8 * 0.2 / 150) ** 0.5)
     assert "| 50 |" in resultados.curva_markdown(puntos)
+    # Las cabezas de otras semillas sobre la misma caché cuentan en el punto de la curva.
+    con_otras = [{**regs[0], "test_accuracy_otras_semillas": [0.4, 0.6]}]
+    (punto,) = resultados.curva(con_otras)
+    assert punto["semillas"] == 3 and punto["media"] == pytest.approx(0.5) and punto["minimo"] == 0.4
+
+
+def test_la_curva_no_repite_el_control():
+    de_curva = [c for c in rejilla.planificar("clase", curva=True) if c.etiqueta != rejilla.ETIQUETA]
+    assert {c.estrategia for c in de_curva} == set(rejilla.ESTRATEGIAS_CURVA)
 
 
 def test_cargar_informe_inexistente_o_danado(tmp_path):
