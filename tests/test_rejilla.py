@@ -120,7 +120,8 @@ def test_extraccion_y_ajuste_fino_con_la_misma_funcion(carpeta, dir_resultados, 
     assert "ALEATORIOS" in resultados.tabla_markdown(filas)
     # La cabeza en caché se repite con otras semillas sobre la misma caché: media y rango en la tabla.
     assert ext["otras_semillas"] == [ext["semilla"] + 1, ext["semilla"] + 2]
-    assert len(ext["test_accuracy_otras_semillas"]) == 2 and "3 semillas: media" in resultados.tabla_pivote_markdown(filas)
+    assert len(ext["test_accuracy_otras_semillas"]) == 2
+    assert "3 semillas: media" in resultados.tabla_pivote_markdown(filas)
 
 
 def test_red_sin_pesos_se_omite_sin_romper(carpeta, dir_resultados, monkeypatch, capsys):
