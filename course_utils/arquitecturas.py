@@ -153,7 +153,7 @@ def cargar_base(
 ) -> tuple[keras.Model, str]:
     """Base convolucional sin cabeza y el origen de sus pesos: local, imagenet o aleatorios.
 
-    Orden: 1) el archivo con el nombre de Keras en CURSO_PESOS_DIR, cargado por ruta;
+    Orden: 1) el archivo con el nombre de Keras en CURSO_PESOS_DIR, cargado por ruta (`ruta_local`);
     2) la caché de Keras o la descarga; 3) en modo rápido, inicialización aleatoria con aviso.
     """
     arq = obtener(nombre)
@@ -164,12 +164,48 @@ def cargar_base(
         return _construir(arq, None, tam), "aleatorios"
     if pesos != "imagenet":
         return _cargar_local(arq, Path(pesos), tam), "local"
-    if config.pesos_dir and (config.pesos_dir / arq.archivo_pesos).is_file():
-        return _cargar_local(arq, config.pesos_dir / arq.archivo_pesos, tam), "local"
+    ruta = ruta_local(arq, tam, config.pesos_dir)
+    if ruta is not None:
+        if aviso := aviso_otro_tamano(arq, tam, ruta):
+            print(aviso)
+        return _cargar_local(arq, ruta, tam), "local"
     try:
         return _construir(arq, "imagenet", tam), "imagenet"
     except Exception as exc:  # noqa: BLE001 - get_file envuelve los fallos de red en Exception
         return _sin_pesos(arq, tam, config, exc), "aleatorios"
+
+
+_TAMANOS_MOBILENET_V2 = (96, 128, 160, 192, 224)  # los que tienen archivo propio en keras.applications
+
+
+def archivo_keras(arq: Arquitectura, tam: int) -> str:
+    """El archivo sin cabeza que descargaría Keras a ese tamaño: solo MobileNetV2 tiene uno por tamaño (cuaderno 03)."""
+    if arq.nombre != "mobilenet_v2":
+        return arq.archivo_pesos
+    lado = tam if tam in _TAMANOS_MOBILENET_V2 else 224  # como Keras: otro tamaño usa los pesos de 224
+    return arq.archivo_pesos.replace("_224_", f"_{lado}_")
+
+
+def ruta_local(arq: Arquitectura, tam: int, pesos_dir: Path | None) -> Path | None:
+    """El archivo de CURSO_PESOS_DIR que se carga: el de ese tamaño o, si no está, el de la ficha (cuaderno 03)."""
+    if pesos_dir is None:
+        return None
+    for archivo in dict.fromkeys((archivo_keras(arq, tam), arq.archivo_pesos)):
+        if (Path(pesos_dir) / archivo).is_file():
+            return Path(pesos_dir) / archivo
+    return None
+
+
+def aviso_otro_tamano(arq: Arquitectura, tam: int, ruta: Path) -> str | None:
+    """Una línea si el archivo local no es el que Keras descargaría a ese tamaño; None si lo es (cuaderno 03)."""
+    esperado = archivo_keras(arq, tam)
+    if ruta.name == esperado:
+        return None
+    return (
+        f"{arq.titulo} a {tam} px: se cargó {ruta.name} de CURSO_PESOS_DIR porque no está {esperado}, que es el "
+        f"que descargaría Keras a ese tamaño. Los pesos de la base valen a cualquier tamaño, pero estos se "
+        f"entrenaron a {arq.tam_defecto} px."
+    )
 
 
 def _sin_pesos(arq: Arquitectura, tam: int, config: Config, exc: Exception) -> keras.Model:

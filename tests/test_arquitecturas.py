@@ -132,3 +132,55 @@ def test_pesos_locales_reales_si_estan_disponibles(base_aleatoria):
     assert origen == "local"
     aleatoria = base_aleatoria("vgg16")
     assert not (base.layers[1].get_weights()[0] == aleatoria.layers[1].get_weights()[0]).all()
+
+
+@pytest.mark.parametrize("tam,lado", [(96, 96), (128, 128), (160, 160), (192, 192), (224, 224), (100, 224), (299, 224)])
+def test_mobilenet_v2_pide_el_archivo_de_su_tamano_como_keras(tam, lado):
+    arq = arquitecturas.obtener("mobilenet_v2")
+    assert (
+        arquitecturas.archivo_keras(arq, tam) == f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{lado}_no_top.h5"
+    )
+
+
+def test_las_demas_redes_tienen_un_solo_archivo():
+    arq = arquitecturas.obtener("xception")
+    assert arquitecturas.archivo_keras(arq, 160) == arq.archivo_pesos
+
+
+def _pesos_falsos(carpeta, *lados):
+    carpeta.mkdir(exist_ok=True)
+    for lado in lados:
+        (carpeta / f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{lado}_no_top.h5").write_bytes(b"x")
+    return carpeta
+
+
+def test_ruta_local_prefiere_el_archivo_del_tamano_pedido(tmp_path):
+    arq = arquitecturas.obtener("mobilenet_v2")
+    carpeta = _pesos_falsos(tmp_path / "pesos", 160, 224)
+    ruta = arquitecturas.ruta_local(arq, 160, carpeta)
+    assert ruta == carpeta / arquitecturas.archivo_keras(arq, 160)
+    assert arquitecturas.aviso_otro_tamano(arq, 160, ruta) is None
+
+
+def test_ruta_local_usa_el_de_224_y_lo_dice(tmp_path):
+    arq = arquitecturas.obtener("mobilenet_v2")
+    carpeta = _pesos_falsos(tmp_path / "pesos", 224)
+    ruta = arquitecturas.ruta_local(arq, 160, carpeta)
+    assert ruta == carpeta / arq.archivo_pesos
+    aviso = arquitecturas.aviso_otro_tamano(arq, 160, ruta)
+    assert "se cargó " + arq.archivo_pesos in aviso and "_1.0_160_no_top.h5" in aviso and "224 px" in aviso
+
+
+def test_ruta_local_sin_carpeta_o_sin_archivo(tmp_path):
+    arq = arquitecturas.obtener("mobilenet_v2")
+    assert arquitecturas.ruta_local(arq, 160, None) is None
+    assert arquitecturas.ruta_local(arq, 160, _pesos_falsos(tmp_path / "vacia", 96)) is None
+
+
+def test_cargar_base_avisa_al_usar_el_de_224(entorno_limpio, monkeypatch, tmp_path, capsys):
+    arq = arquitecturas.obtener("mobilenet_v2")
+    monkeypatch.setenv("CURSO_PESOS_DIR", str(_pesos_falsos(tmp_path / "pesos", 224)))
+    llamadas = _contar_constructores(monkeypatch, arq)
+    _, origen = arquitecturas.cargar_base("mobilenet_v2", tam=96, config=cfg.obtener_config("clase"))
+    assert origen == "local" and llamadas == [str(tmp_path / "pesos" / arq.archivo_pesos)]
+    assert "Keras a ese tamaño" in capsys.readouterr().out
