@@ -17,7 +17,7 @@ import urllib.error
 from pathlib import Path
 
 from course_utils import config as cfg
-from course_utils import inspeccion, registros
+from course_utils import formato, inspeccion, registros
 from course_utils.terminal import ParserEspanol, importar_tensorflow_en_silencio
 
 # Órdenes que cargan TensorFlow (a través de Keras); `inspeccionar` y `ejecutar` no lo necesitan aquí.
@@ -224,7 +224,7 @@ def _entrenar(args) -> int:
         estrategia=args.estrategia, registro=registro, sobrescribir=args.sobrescribir,
     )  # fmt: skip
     print(
-        f"Exactitud en validación: {registro['val_accuracy']:.3f} · en prueba: {registro['test_accuracy']:.3f} "
+        f"Exactitud en validación: {formato.decimal(registro['val_accuracy'], 3)} · en prueba: {formato.decimal(registro['test_accuracy'], 3)} "
         f"({registro['imagenes_prueba']} imágenes de prueba, evaluadas una sola vez) · {tam} px · "
         f"{registro['imagenes_entrenamiento']} imágenes de entrenamiento"
     )

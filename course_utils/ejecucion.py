@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from course_utils import formato
 from course_utils.config import RAIZ_PROYECTO, resolver_modo
 
 CARPETA_CUADERNOS = RAIZ_PROYECTO / "notebooks"
@@ -110,10 +111,10 @@ def ejecutar_curso(modo: str, todos: bool = False, filtro: str = "") -> int:
             estado = f"ERROR: {str(exc).strip().splitlines()[-1][:100] if str(exc).strip() else type(exc).__name__}"
         segundos = time.perf_counter() - inicio
         resumen.append((cuaderno.name, segundos, estado))
-        print(f"    {estado} en {segundos:.1f} s", flush=True)
+        print(f"    {estado} en {formato.decimal(segundos, 1)} s", flush=True)
     print(f"\nResumen (modo {modo}; copias ejecutadas en {CARPETA_SALIDA.relative_to(RAIZ_PROYECTO)}/):")
     for nombre, segundos, estado in resumen:
-        print(f"  {nombre:<45} {segundos:8.1f} s  {estado}")
+        print(f"  {nombre:<45} {formato.decimal(segundos, 1):>8} s  {estado}")
     total = sum(s for _, s, _ in resumen)
-    print(f"  {'TOTAL':<45} {total:8.1f} s")
+    print(f"  {'TOTAL':<45} {formato.decimal(total, 1):>8} s")
     return 0 if all(e == "correcto" for _, _, e in resumen) else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from course_utils import formato
 from course_utils.estrategias import ARQ_DESDE_CERO, ESTRATEGIAS, NOMBRES_ESTRATEGIA, titulo_red
 
 
@@ -161,7 +162,7 @@ def grafico_barras(filas: list[dict], ax=None, titulo: str = "Exactitud en prueb
                 f["test_accuracy"],
                 color=_COLORES["desde_cero"],
                 linestyle="--",
-                label=f"desde cero ({f['test_accuracy']:.2f})",
+                label=f"desde cero ({formato.decimal(f['test_accuracy'], 2)})",
             )
     etiquetas = [
         titulo_red(r) + ("\n⚠ pesos aleatorios" if any(f["aleatorio"] for f in filas if f["arquitectura"] == r) else "")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import keras
 
-from course_utils import arquitecturas, datos, informe, registros
+from course_utils import arquitecturas, datos, formato, informe, registros
 from course_utils import config as cfg
 from course_utils import estrategias as recetas
 from course_utils.estrategias import ARQ_DESDE_CERO, ESTRATEGIAS, NOMBRES_ESTRATEGIA
@@ -171,7 +171,7 @@ def estimar_segundos(celdas: list[Celda], referencia: Informe | None) -> float |
 
 def _hms(segundos: float) -> str:
     m, s = divmod(round(segundos), 60)
-    return f"{m} min {s:02d} s" if m else f"{segundos:.1f} s"
+    return f"{m} min {s:02d} s" if m else f"{formato.decimal(segundos, 1)} s"
 
 
 class _Progreso:
@@ -197,7 +197,7 @@ class _Progreso:
             return
         duracion = f" en {_hms(segundos)}" if segundos is not None else ""
         print(
-            f" {estado}{duracion} · exactitud en prueba {registro['test_accuracy']:.3f} "
+            f" {estado}{duracion} · exactitud en prueba {formato.decimal(registro['test_accuracy'], 3)} "
             f"(pesos: {registro['pesos']}) · total {total}",
             flush=True,
         )
