@@ -25,7 +25,7 @@ CARPETA = Path(__file__).resolve().parent
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from course_utils import arquitecturas, caracteristicas, datos, entrenamiento, estrategias, medicion  # noqa: E402
+from course_utils import arquitecturas, caracteristicas, datos, entrenamiento, estrategias, formato, medicion  # noqa: E402
 from course_utils import config as cfg  # noqa: E402
 
 REDES_MEMORIA = ("mobilenet_v2", "vgg16")
@@ -244,8 +244,9 @@ def _carga_media() -> float | None:
         return None
 
 
-def _celda(valor, formato: str = "{:.2f}") -> str:
-    return "—" if valor is None else formato.format(valor) if isinstance(valor, (int, float)) else str(valor)
+def _celda(valor, decimales: int = 2, como=formato.decimal) -> str:
+    """Un número a la española («6,68», «34», «95 %») o «—» si no se midió."""
+    return "—" if valor is None else como(valor, decimales) if isinstance(valor, (int, float)) else str(valor)
 
 
 def _tabla(cabecera: list[str], filas: list[list[str]]) -> list[str]:
@@ -259,10 +260,10 @@ def tabla_cache(cache: dict) -> list[str]:
     cabecera = ["red", "pesos", "extracción única (s)", "cabeza en caché (s/época)", "extremo a extremo (s/época)"]
     cabecera += ["aceleración", "extracción (img/s)", "`predict` (img/s)", "extracción / `predict`"]
     filas = [
-        [red, m["pesos"], _celda(m["extraccion_unica_s"]), _celda(m["cabeza_cache_s_epoca"], "{:.3f}"),
-         _celda(m["extremo_a_extremo_s_epoca"]), "×" + _celda(m["aceleracion"], "{:.0f}"),
-         _celda(m.get("extraccion_img_s"), "{:.0f}"), _celda(m.get("predict_img_s"), "{:.0f}"),
-         _celda(m.get("eficiencia_extraccion"), "{:.0%}")]
+        [red, m["pesos"], _celda(m["extraccion_unica_s"]), _celda(m["cabeza_cache_s_epoca"], 3),
+         _celda(m["extremo_a_extremo_s_epoca"]), "×" + _celda(m["aceleracion"], 0),
+         _celda(m.get("extraccion_img_s"), 0), _celda(m.get("predict_img_s"), 0),
+         _celda(m.get("eficiencia_extraccion"), 0, formato.porcentaje)]
         for red, m in cache.items()
     ]  # fmt: skip
     return _tabla(cabecera, filas)
@@ -272,8 +273,8 @@ def tabla_rendimiento(rendimiento: dict) -> list[str]:
     """Tabla Markdown de imágenes por segundo."""
     cabecera = ["red", "pesos", "tamaño", "lote", "inferencia (img/s)", "ajuste fino (img/s)", "descongelado desde"]
     filas = [
-        [red, m["pesos"], str(m["tam"]), str(m["lote"]), _celda(m["inferencia_img_s"], "{:.1f}"),
-         _celda(m["entrenamiento_img_s"], "{:.1f}"), f"`{m['descongelado_desde']}`"]
+        [red, m["pesos"], str(m["tam"]), str(m["lote"]), _celda(m["inferencia_img_s"], 1),
+         _celda(m["entrenamiento_img_s"], 1), f"`{m['descongelado_desde']}`"]
         for red, m in rendimiento.items()
     ]  # fmt: skip
     return _tabla(cabecera, filas)
@@ -288,8 +289,8 @@ def tabla_memoria(memoria: dict) -> list[str]:
             if "error" in m:
                 filas.append([red, estrategia, "—", "—", "—", f"error: {m['error']}"])
             else:
-                filas.append([red, estrategia, _celda(m["antes_mb"], "{:.0f}"), _celda(m["pico_mb"], "{:.0f}"),
-                              _celda(m["gpu_pico_mb"], "{:.0f}"), m["pesos"]])  # fmt: skip
+                filas.append([red, estrategia, _celda(m["antes_mb"], 0), _celda(m["pico_mb"], 0),
+                              _celda(m["gpu_pico_mb"], 0), m["pesos"]])  # fmt: skip
     return _tabla(cabecera, filas)
 
 
@@ -303,8 +304,8 @@ def resumen_markdown(resultados: dict) -> str:
         f"{', ' + m['gpu'] if m['gpu'] else ''}), TensorFlow {m['tensorflow']}, Keras {m['keras']}, "
         f"Python {m['python']}. Tamaño de imagen: {m['tam_imagen']} px; lote {m['lote']}; "
         f"{m['imagenes_entrenamiento']} imágenes de entrenamiento ({m['datos']}); mediana de "
-        f"{m['repeticiones']} repeticiones. Carga media del sistema: {m['carga_media_inicio']} al empezar y "
-        f"{m['carga_media_fin']} al terminar; duración total {m['duracion_s']:.0f} s.",
+        f"{m['repeticiones']} repeticiones. Carga media del sistema: {_celda(m['carga_media_inicio'])} al empezar y "
+        f"{_celda(m['carga_media_fin'])} al terminar; duración total {formato.decimal(m['duracion_s'], 0)} s.",
         "",
         "Son medidas de ESTA máquina: en otra cambian, y con otros procesos en marcha tienen ruido.",
     ]
@@ -376,8 +377,10 @@ def main(argv=None) -> int:
         )
         c, r = resultados["cache"][nombre], resultados["rendimiento"][nombre]
         print(
-            f"  {nombre:<13} caché ×{c['aceleracion']:.0f} · inferencia {r['inferencia_img_s']:.1f} img/s · ajuste "
-            f"fino {r['entrenamiento_img_s']:.1f} img/s · pesos {c['pesos']} · {time.perf_counter() - t0:.0f} s"
+            f"  {nombre:<13} caché ×{_celda(c['aceleracion'], 0)} · extracción/`predict` "
+            f"{_celda(c.get('eficiencia_extraccion'), 0, formato.porcentaje)} · inferencia {_celda(r['inferencia_img_s'], 1)} "
+            f"img/s · ajuste fino {_celda(r['entrenamiento_img_s'], 1)} img/s · pesos {c['pesos']} · "
+            f"{_celda(time.perf_counter() - t0, 0)} s"
         )
     if args.redes_memoria:
         print("Memoria pico (un proceso nuevo por medida):")

@@ -140,8 +140,8 @@ def test_imagenes_por_segundo_agrupa_pasos_cortos(medir, monkeypatch):
 
 def test_resumen_markdown_tiene_las_tres_tablas_y_los_errores(medir):
     texto = medir.resumen_markdown(_resultados_falsos())
-    assert "| vgg16 | local | 2.50 | 0.100 | 3.00 | ×30 |" in texto
-    assert "| vgg16 | local | 96 | 16 | 50.0 | 20.0 | `block5` |" in texto
+    assert "| vgg16 | local | 2,50 | 0,100 | 3,00 | ×30 |" in texto, "números a la española"
+    assert "| vgg16 | local | 96 | 16 | 50,0 | 20,0 | `block5` |" in texto
     assert "| vgg16 | extraccion | 900 | 1500 | — | local |" in texto
     assert "MemoryError" in texto and "solo orientativas" in texto
     assert "solo orientativas" not in medir.resumen_markdown(_resultados_falsos("clase"))
