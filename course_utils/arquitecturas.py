@@ -175,14 +175,14 @@ def cargar_base(
         return _sin_pesos(arq, tam, config, exc), "aleatorios"
 
 
-_TAMANOS_MOBILENET_V2 = (96, 128, 160, 192, 224)  # los que tienen archivo propio en keras.applications
+TAMANOS_MOBILENET_V2 = (96, 128, 160, 192, 224)  # los que tienen archivo propio en keras.applications
 
 
 def archivo_keras(arq: Arquitectura, tam: int) -> str:
     """El archivo sin cabeza que descargaría Keras a ese tamaño: solo MobileNetV2 tiene uno por tamaño (cuaderno 03)."""
     if arq.nombre != "mobilenet_v2":
         return arq.archivo_pesos
-    lado = tam if tam in _TAMANOS_MOBILENET_V2 else 224  # como Keras: otro tamaño usa los pesos de 224
+    lado = tam if tam in TAMANOS_MOBILENET_V2 else 224  # como Keras: otro tamaño usa los pesos de 224
     return arq.archivo_pesos.replace("_224_", f"_{lado}_")
 
 
