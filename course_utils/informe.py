@@ -27,6 +27,10 @@ from course_utils.resultados import (
 )
 
 CARPETA_REFERENCIA = cfg.RAIZ_PROYECTO / "resultados_referencia"
+MARCAS_README = (
+    "<!-- informe-de-referencia: inicio (generado; no editar a mano) -->",
+    "<!-- informe-de-referencia: fin -->",
+)
 
 
 def _rutas(resultados_dir: Path, modo: str) -> dict[str, Path]:
@@ -62,7 +66,8 @@ def informe_markdown(
             f"dispositivo: {muestra.get('dispositivo', '—')}."
         ),
         (
-            "Mismas particiones, semilla y presupuesto de épocas para todas las celdas; "
+            "Mismas particiones, semilla y presupuesto de épocas para todas las celdas; la prueba se evalúa una sola "
+            "vez por celda; la cabeza en caché se repite con varias semillas sobre la misma caché (media y rango); "
             f"tasa de la cabeza {formato.decimal(TASA_CABEZA)}, del ajuste fino {formato.decimal(TASA_AJUSTE_FINO)}; "
             "el ajuste fino incluye el tiempo y las épocas de su fase 1."
         ),
@@ -196,3 +201,30 @@ def _procesador() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def resumen_para_readme(ref: Informe) -> str:
+    """El bloque «Resultados medidos» del README, generado del informe de referencia: tabla, curva y conclusiones."""
+    r = ref.referencia or {}
+    cabecera = (
+        f"Informe de referencia del modo {ref.modo} (`resultados_referencia/informe_{ref.modo}.md`), medido el "
+        f"{r.get('fecha', '—')} en {r.get('maquina', '—')} ({r.get('nucleos', '—')} núcleos, TensorFlow "
+        f"{r.get('tensorflow', '—')}, Keras {r.get('keras', '—')}). {r.get('nota', '')}".strip()
+    )
+    lineas = [MARCAS_README[0], cabecera, "", "Exactitud en prueba (segundos de entrenamiento, extracción de la caché"]
+    lineas += [
+        "incluida); en negrita, la estrategia que se elige por validación:",
+        "",
+        tabla_pivote_markdown(ref.filas),
+    ]
+    lineas += ["", conclusiones(ref.filas, ref.puntos_curva, ref.modo)]
+    if ref.puntos_curva:
+        lineas += ["", curva_markdown(ref.puntos_curva)]
+    return "\n".join([*lineas, MARCAS_README[1]])
+
+
+def actualizar_readme(readme: Path, ref: Informe) -> None:
+    """Sustituye en el README el bloque entre las marcas por el resumen del informe de referencia (mantenimiento)."""
+    texto = Path(readme).read_text(encoding="utf-8")
+    inicio, fin = texto.index(MARCAS_README[0]), texto.index(MARCAS_README[1]) + len(MARCAS_README[1])
+    Path(readme).write_text(texto[:inicio] + resumen_para_readme(ref) + texto[fin:], encoding="utf-8")

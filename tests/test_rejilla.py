@@ -7,6 +7,7 @@ import pytest
 
 from course_utils import __main__ as cli
 from course_utils import arquitecturas, demo, informe, registros, rejilla, resultados
+from course_utils import config as cfg
 
 
 @pytest.fixture
@@ -278,3 +279,12 @@ def test_la_curva_compara_con_las_mismas_imagenes_y_dice_donde_se_estanca():
     # La ventaja se mide con 10 y con 100 por clase en las dos (no contra el punto de 514 de la extracción).
     assert "+0,300 con 10 imágenes por clase y +0,260 con 100" in texto
     assert "0,820 con 514 imágenes por clase" in texto
+
+
+def test_el_readme_resume_el_informe_de_referencia_tal_cual():
+    referencia = informe.cargar_referencia("clase")
+    texto = (cfg.RAIZ_PROYECTO / "README.md").read_text(encoding="utf-8")
+    assert informe.resumen_para_readme(referencia) in texto, (
+        "El bloque «Resultados medidos» del README no coincide con resultados_referencia/informe_clase.json: "
+        'regenéralo con informe.actualizar_readme("README.md", informe.cargar_referencia("clase")).'
+    )
