@@ -24,7 +24,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from course_utils import arquitecturas, datos
+from course_utils import arquitecturas, datos, formato
 from course_utils.estrategias import ARQ_DESDE_CERO, escalar
 from course_utils.inspeccion import EXTENSIONES_IMAGEN, DatosInvalidos
 
@@ -387,7 +387,9 @@ def tabla_predicciones(resultados: list[dict], raiz: str | Path | None = None) -
         if "error" in r:
             lineas.append(f"{nombre(r):<{ancho}}  ERROR: {r['error']}")
         else:
-            lineas.append(f"{nombre(r):<{ancho}}  {r['clase']:<{ancho_clase}}  {r['probabilidad']:>12.3f}")
+            lineas.append(
+                f"{nombre(r):<{ancho}}  {r['clase']:<{ancho_clase}}  {formato.decimal(r['probabilidad'], 3):>12}"
+            )
     errores = sum("error" in r for r in resultados)
     lineas.append(f"{len(resultados) - errores} imagen(es) predichas, {errores} archivo(s) con error.")
     return "\n".join(lineas)

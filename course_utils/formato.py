@@ -19,6 +19,8 @@ def _espanol(texto: str) -> str:
     if partes is None:  # nan, inf
         return texto
     signo, cifras, resto = partes.groups()
+    if signo == "-" and not re.search(r"[1-9]", cifras + resto.split("e")[0]):
+        signo = ""  # «-0,0» (un negativo que redondea a cero) se lee «0,0»
     if len(cifras) > 4:
         primero = len(cifras) % 3 or 3
         grupos = [cifras[:primero]] + [cifras[i : i + 3] for i in range(primero, len(cifras), 3)]

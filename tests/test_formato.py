@@ -79,3 +79,9 @@ def test_porcentaje_y_cientifico():
 def test_alinea_como_una_columna():
     assert f"{formato.decimal(0.857, 3):>10}" == f"{0.857:>10.3f}".replace(".", ",")
     assert f"{formato.entero(14714688):>12}" == "  14 714 688"
+
+
+def test_un_negativo_que_redondea_a_cero_no_lleva_signo():
+    assert formato.decimal(-0.04, 1) == "0,0"
+    assert formato.decimal(-0.4, 1) == "-0,4"
+    assert formato.porcentaje(-0.001) == "0 %"
