@@ -19,7 +19,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from course_utils.terminal import importar_tensorflow_en_silencio
+
+importar_tensorflow_en_silencio()  # sin las líneas en inglés de TensorFlow al importarlo
 CARPETA = Path(__file__).resolve().parent
 
 import keras  # noqa: E402
@@ -74,8 +76,9 @@ def medir_extraccion(base, ds_sin_aumento, repeticiones: int) -> tuple[float, np
         pass
     base(x, training=False)  # calentamiento de la base
     extraidas = []
+    # Con un calentamiento, como `predict`: el grafo de la base se traza una vez por red y se reutiliza.
     segundos = medicion.mediana_segundos(
-        lambda: extraidas.append(caracteristicas.extraer(base, ds_sin_aumento)), repeticiones, 0
+        lambda: extraidas.append(caracteristicas.extraer(base, ds_sin_aumento)), repeticiones, 1
     )
     return (segundos, *extraidas[-1])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from course_utils import terminal
@@ -26,25 +28,39 @@ def extraer_mapas(base, ds) -> tuple[np.ndarray, np.ndarray]:
 def _pasar_por_base(base, ds, promediar: bool) -> tuple[np.ndarray, np.ndarray]:
     """Inferencia compilada de la base (un grafo de TensorFlow, no modo eager), con BatchNorm en inferencia.
 
-    Una sola pasada por `ds`: imágenes y etiquetas salen juntas aunque el `tf.data` se baraje.
+    Una sola pasada por `ds`: imágenes y etiquetas salen juntas aunque el `tf.data` se baraje. El grafo se
+    traza una vez por base y forma de entrada, y se reutiliza en entrenamiento, validación y prueba.
     """
-    import tensorflow as tf
-
-    def promedio(x):
-        salida = base(x, training=False)
-        if promediar and len(salida.shape) == 4:
-            salida = tf.reduce_mean(salida, axis=(1, 2))  # lo mismo que la cabeza GlobalAveragePooling2D
-        return salida
-
     pasar, bloques_x, bloques_y = None, [], []
     for x, y in ds:
-        if pasar is None:  # un solo grafo para cualquier tamaño de lote: no se recompila con el último
-            pasar = tf.function(promedio, input_signature=[tf.TensorSpec((None, *x.shape[1:]), x.dtype)])
+        pasar = pasar or _grafo(base, promediar, tuple(x.shape[1:]), x.dtype)
         bloques_x.append(np.asarray(pasar(x), dtype=np.float32))
         bloques_y.append(np.asarray(y))
     if not bloques_x:
         raise ValueError("El conjunto de datos está vacío: no hay imágenes de las que extraer características.")
     return np.concatenate(bloques_x), np.concatenate(bloques_y)
+
+
+_GRAFOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # base → {(promediar, forma, tipo): grafo}
+
+
+def _grafo(base, promediar: bool, forma: tuple, tipo):
+    """La `tf.function` de la base para esa forma de imagen: un solo grafo para cualquier tamaño de lote."""
+    import tensorflow as tf
+
+    referencia = weakref.ref(base)  # sin referencia fuerte: el grafo se libera con la base
+
+    def pasar(x):
+        salida = referencia()(x, training=False)
+        if promediar and len(salida.shape) == 4:
+            salida = tf.reduce_mean(salida, axis=(1, 2))  # lo mismo que la cabeza GlobalAveragePooling2D
+        return salida
+
+    grafos = _GRAFOS.setdefault(base, {})
+    clave = (promediar, forma, str(tipo))
+    if clave not in grafos:
+        grafos[clave] = tf.function(pasar, input_signature=[tf.TensorSpec((None, *forma), tipo)])
+    return grafos[clave]
 
 
 def proyeccion_2d(x: np.ndarray) -> np.ndarray:
