@@ -69,27 +69,32 @@ def mediana_tras_calentar(tiempos: list[float]) -> float:
 # --- 1. Caché de características frente a extremo a extremo -------------------------------------
 
 
-def medir_extraccion(base, ds_sin_aumento, repeticiones: int) -> tuple[float, np.ndarray, np.ndarray]:
-    """Mediana de los segundos de `caracteristicas.extraer` y las características (X, y) extraídas."""
-    # Llena la caché de imágenes decodificadas (la lectura se paga igual en ambos casos); `x` queda con el último lote.
-    for x, _ in ds_sin_aumento:  # noqa: B007
+def medir_extraccion(base, ds_sin_aumento, repeticiones: int) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Medianas de los segundos de `caracteristicas.extraer` y de `base.predict`, y las (X, y) extraídas.
+
+    Las dos se miden alternadas (extraer, predict, extraer, predict…) tras una pasada de calentamiento de cada
+    una, para que un pico de carga de la máquina no caiga solo sobre una de ellas.
+    """
+    # Llena la caché de imágenes decodificadas (la lectura se paga igual en ambos casos).
+    for _ in ds_sin_aumento:
         pass
-    base(x, training=False)  # calentamiento de la base
-    extraidas = []
-    # Con un calentamiento, como `predict`: el grafo de la base se traza una vez por red y se reutiliza.
-    segundos = medicion.mediana_segundos(
-        lambda: extraidas.append(caracteristicas.extraer(base, ds_sin_aumento)), repeticiones, 1
-    )
-    return (segundos, *extraidas[-1])
+    solo_imagenes = ds_sin_aumento.map(lambda x, _: x)
+    extraidas = [caracteristicas.extraer(base, ds_sin_aumento)]
+    base.predict(solo_imagenes, verbose=0)
+    t_extraer, t_predict = [], []
+    for _ in range(repeticiones):
+        t_extraer.append(
+            medicion.mediana_segundos(lambda: extraidas.append(caracteristicas.extraer(base, ds_sin_aumento)), 1, 0)
+        )
+        t_predict.append(medicion.mediana_segundos(lambda: base.predict(solo_imagenes, verbose=0), 1, 0))
+    return (float(np.median(t_extraer)), float(np.median(t_predict)), *extraidas[-1])
 
 
 def medir_cache(base, modelo, arq, conjunto, config, tam: int, repeticiones: int) -> dict:
     """Extracción única, época de la cabeza en caché y época de extremo a extremo (base congelada)."""
     ds_sin_aumento = conjunto.datasets(tam, config.lote, preprocesado=arq.preprocesado)[0]
-    extraccion, xs, ys = medir_extraccion(base, ds_sin_aumento, repeticiones)
     # La referencia: la inferencia compilada de Keras (`predict`) sobre las mismas imágenes ya decodificadas.
-    solo_imagenes = ds_sin_aumento.map(lambda x, _: x)
-    inferencia = medicion.mediana_segundos(lambda: base.predict(solo_imagenes, verbose=0), repeticiones, 1)
+    extraccion, inferencia, xs, ys = medir_extraccion(base, ds_sin_aumento, repeticiones)
     cabeza = cabeza_sobre_cache(xs.shape[1], len(conjunto.clases))
     t_cabeza = mediana_tras_calentar(medicion.segundos_por_epoca(cabeza, xs, ys, 1 + repeticiones, config.lote))
     aumento = datos.bloque_aumento(semilla=config.semilla)
