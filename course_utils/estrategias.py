@@ -94,7 +94,7 @@ def construir_extraccion(base: keras.Model, n_clases: int, tam: int, dropout: fl
     base.trainable = False
     entrada = keras.Input((tam, tam, 3))
     # training=False: BatchNorm en inferencia mientras la base está congelada. En Keras 3.15, al descongelar,
-    # `fit` lo anula (cuaderno 04); por eso `descongelar_desde` deja además las BatchNorm con trainable=False.
+    # `fit` lo anula (cuaderno 05, error 1); por eso `descongelar_desde` deja además las BatchNorm con trainable=False.
     x = base(entrada, training=False)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(dropout)(x)
