@@ -72,6 +72,7 @@ def ejecutar_cuaderno(cuaderno: Path, modo: str, salida_dir: Path = CARPETA_SALI
             progress_bar=False,
             log_output=False,
             execution_timeout=limite,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # sin el aviso en inglés de ipykernel 7 sobre TCP
         )
     except papermill.PapermillExecutionError:
         if _errores_inesperados(destino):
