@@ -284,7 +284,13 @@ def test_extraccion_y_ajuste_fino_construyen_y_compilan_en_el_scope(monkeypatch,
     def entrenar_y_evaluar(modelo, conjunto, config, **kw):
         entrenadas.append((modelo.name, config.lote))
         historial = entrenamiento.Historial({"loss": [1.0]}, 0.0)
-        return entrenamiento.Resultado({"clases": len(conjunto.clases)}, historial, modelo)
+        registro = {
+            "clases": len(conjunto.clases),
+            "semilla": config.semilla,
+            "val_accuracy": 0.5,
+            "test_accuracy": 0.5,
+        }
+        return entrenamiento.Resultado(registro, historial, modelo)
 
     monkeypatch.setattr(arquitecturas, "cargar_base", cargar_base)
     monkeypatch.setattr(entrenamiento, "compilar", compilar)
@@ -296,10 +302,11 @@ def test_extraccion_y_ajuste_fino_construyen_y_compilan_en_el_scope(monkeypatch,
     _, _, resultado = estrategias.entrenar_receta("mobilenet_v2", "fine_tuning", conjunto, config)
     assert [(n.split("_1.00")[0], dentro) for n, dentro in abiertos] == [
         ("base", True),
-        ("cabeza_en_cache", True),
+        *[("cabeza_en_cache", True)] * estrategias.SEMILLAS_CABEZA,  # una cabeza por semilla sobre la misma caché
         ("extraccion_mobilenetv2", True),
     ], abiertos
-    assert [lote for _, lote in entrenadas] == [8, 8]  # lote global: 4 por réplica × 2 réplicas
+    # lote global: 4 por réplica × 2 réplicas, en cada cabeza y en el ajuste fino
+    assert [lote for _, lote in entrenadas] == [8] * (estrategias.SEMILLAS_CABEZA + 1)
     assert resultado.modelo.output.dtype == "float32"
 
 
