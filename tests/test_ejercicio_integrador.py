@@ -132,27 +132,20 @@ def test_sin_preprocesado_dentro_del_modelo_falla():
         ejercicios.comprobar_llamada_a_la_base(modelo, base)
 
 
-def test_fase2_con_tasa_alta_falla(fase1):
+@pytest.mark.parametrize(
+    ("como_descongelar", "tasa", "pista"),
+    [
+        ({}, 1e-3, "tasa de aprendizaje"),
+        ({"congelar_bn": False}, 1e-5, "BatchNormalization"),
+        ({"punto": "block_15"}, 1e-5, "solo se descongela desde block_16"),
+    ],
+    ids=["tasa_alta", "batchnorm_descongelada", "toda_la_base"],
+)
+def test_fase2_mal_hecha_falla(fase1, como_descongelar, tasa, pista):
     base, modelo = fase1
-    descongelar(base)
-    ajustar(modelo, 1e-3)
-    with pytest.raises(ejercicios.EjercicioIncompleto, match="tasa de aprendizaje"):
-        ejercicios.comprobar_ajuste_fino(modelo, base)
-
-
-def test_fase2_con_batchnorm_descongelada_falla(fase1):
-    base, modelo = fase1
-    descongelar(base, congelar_bn=False)
-    ajustar(modelo, 1e-5)
-    with pytest.raises(ejercicios.EjercicioIncompleto, match="BatchNormalization"):
-        ejercicios.comprobar_ajuste_fino(modelo, base)
-
-
-def test_fase2_descongelando_toda_la_base_falla(fase1):
-    base, modelo = fase1
-    descongelar(base, punto="block_15")
-    ajustar(modelo, 1e-5)
-    with pytest.raises(ejercicios.EjercicioIncompleto, match="solo se descongela desde block_16"):
+    descongelar(base, **como_descongelar)
+    ajustar(modelo, tasa)
+    with pytest.raises(ejercicios.EjercicioIncompleto, match=pista):
         ejercicios.comprobar_ajuste_fino(modelo, base)
 
 
