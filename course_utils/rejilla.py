@@ -98,9 +98,9 @@ def planificar(
         redes, estrategias, config.imagenes_por_clase, config.imagenes_cache_por_clase, semilla, ETIQUETA
     )
     if curva:
+        de_curva = [e for e in estrategias if e in ESTRATEGIAS_CURVA]
         for n in PUNTOS_CURVA[modo]:
             for s in range(semilla, semilla + SEMILLAS_CURVA[modo]):
-                de_curva = [e for e in estrategias if e in ESTRATEGIAS_CURVA]
                 for c in _celdas_de(redes_curva, de_curva, n, n, s, _etiqueta_curva(n)):
                     i = next((i for i, otra in enumerate(celdas) if _misma_celda(c, otra)), None)
                     if i is None:
