@@ -213,10 +213,14 @@ def _entrenar(args) -> int:
             f"del informe de arriba y compruébala con `python -m course_utils inspeccionar {args.ruta}`."
         ) from exc
     print(conjunto.resumen())
+    if args.epocas is None and args.estrategia in estrategias.DESDE_CABEZA:  # hasta converger con tus datos
+        n = len(conjunto.particiones["entrenamiento"])
+        config = dataclasses.replace(config, epocas=estrategias.epocas_tus_datos(n, config.epocas))
+        print(f"Fase 2: hasta {config.epocas} épocas con parada temprana ({n} imágenes de entrenamiento).")
     print(f"Entrenando: {estrategias.titulo_red(nombre)} · {estrategias.NOMBRES_ESTRATEGIA[args.estrategia]} "
           f"· modo {config.modo}")  # fmt: skip
     nombre, tam, resultado = estrategias.entrenar_receta(
-        nombre, args.estrategia, conjunto, config, etiqueta="entrenar_cli"
+        nombre, args.estrategia, conjunto, config, etiqueta="entrenar_cli", elegir_tasa=True
     )
     registro = resultado.registro
     ruta = exportacion.exportar(
@@ -228,6 +232,9 @@ def _entrenar(args) -> int:
         f"({registro['imagenes_prueba']} imágenes de prueba, evaluadas una sola vez) · {tam} px · "
         f"{registro['imagenes_entrenamiento']} imágenes de entrenamiento"
     )
+    if "tasa_ajuste_fino" in registro:
+        probadas = " · ".join(f"{t}: {formato.decimal(p, 3)}" for t, p in registro["val_loss_por_tasa"].items())
+        print(f"Tasa de la fase 2 elegida en validación: {registro['tasa_ajuste_fino']:.0e} (val_loss {probadas})")
     if config.rapido:
         print("Modo rápido: la exactitud es solo orientativa.")
     if not desde_cero and registro["pesos"] == "aleatorios":

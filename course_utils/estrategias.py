@@ -34,6 +34,11 @@ ARQ_DESDE_CERO = "cnn_desde_cero"
 TAM_DESDE_CERO = 160  # el del cuaderno 02 cuando el modo no fija tamaño (completo)
 TASA_CABEZA = 1e-3
 TASA_AJUSTE_FINO = 1e-5
+# Tus datos (orden `entrenar`): la fase 2 prueba dos tasas y elige en validación, hasta converger.
+TASAS_TUS_DATOS = (TASA_AJUSTE_FINO, 1e-4)
+PACIENCIA_TUS_DATOS = 5
+PASADAS_TUS_DATOS = 7500  # imágenes vistas por la fase 2: 30 épocas con 250 imágenes, 5 con 1500
+EPOCAS_MAX_TUS_DATOS = 30
 
 
 def titulo_red(nombre: str) -> str:
@@ -222,23 +227,82 @@ def desde_cabeza(
     - «extraccion_continuada» (control): lo mismo con la base congelada; si el ajuste fino gana, no es
       solo por entrenar más épocas.
     """
-    arq = arquitecturas.obtener(ext.nombre)
     ejec = dispositivo.preparar(config.lote)
     config = ejec.ajustar(config)  # lote de los tf.data = lote global (lote del modo × réplicas)
-    with ejec.ambito():  # modelo y compile dentro del scope de la estrategia, con su precisión
-        modelo = ext.modelo_completo()  # base congelada con la cabeza entrenada; training=False en la llamada
-        if estrategia == "fine_tuning":
-            arquitecturas.descongelar_desde(ext.base, arq.punto_descongelar)  # desde el último bloque
-        entrenamiento.compilar(modelo, TASA_AJUSTE_FINO, ejec.jit)  # recompilar tras cambiar `trainable`, tasa baja
+    modelo = _modelo_desde_cabeza(ext, estrategia, ejec, TASA_AJUSTE_FINO)
     try:
         return entrenamiento.entrenar_y_evaluar(
-            modelo, conjunto, config, arquitectura=ext.nombre, estrategia=estrategia, tam=ext.tam,
-            preprocesado=arq.preprocesado, aumento=datos.bloque_aumento(semilla=config.semilla), pesos=ext.pesos,
-            paciencia=PACIENCIA_EXTREMO, fase_previa=ext.resultado.historial,
-            registrar=registrar, etiqueta=etiqueta, anotaciones=anotaciones,
+            modelo, conjunto, config, paciencia=PACIENCIA_EXTREMO,
+            registrar=registrar, etiqueta=etiqueta, anotaciones=anotaciones, **_de_extremo_a_extremo(ext, estrategia, config),
         )  # fmt: skip
     finally:
         ext.base.trainable = False  # la base vuelve a quedar congelada para la siguiente receta
+
+
+def _modelo_desde_cabeza(ext: Extraccion, estrategia: str, ejec, tasa: float) -> keras.Model:
+    """Base (congelada o con el último bloque descongelado) + la cabeza de la caché, compilado con `tasa`."""
+    with ejec.ambito():  # modelo y compile dentro del scope de la estrategia, con su precisión
+        modelo = ext.modelo_completo()  # base congelada con la cabeza entrenada; training=False en la llamada
+        if estrategia == "fine_tuning":
+            arquitecturas.descongelar_desde(ext.base, arquitecturas.obtener(ext.nombre).punto_descongelar)
+        return entrenamiento.compilar(modelo, tasa, ejec.jit)  # recompilar tras cambiar `trainable`, tasa baja
+
+
+def _de_extremo_a_extremo(ext: Extraccion, estrategia: str, config: cfg.Config) -> dict:
+    """Los argumentos comunes de la fase 2: imágenes con aumento de datos y la fase 1 sumada al historial."""
+    return {
+        "arquitectura": ext.nombre, "estrategia": estrategia, "tam": ext.tam, "pesos": ext.pesos,
+        "preprocesado": arquitecturas.obtener(ext.nombre).preprocesado,
+        "aumento": datos.bloque_aumento(semilla=config.semilla), "fase_previa": ext.resultado.historial,
+    }  # fmt: skip
+
+
+def ajuste_fino_con_tasa_elegida(
+    ext: Extraccion, conjunto, config: cfg.Config, tasas=TASAS_TUS_DATOS, *, registrar=False, etiqueta=""
+) -> entrenamiento.Resultado:
+    """Tus datos: la fase 2 del ajuste fino con cada tasa candidata, y se queda la de menor val_loss.
+
+    Cada candidata parte de los mismos pesos (la base preentrenada y la cabeza de la caché) y se entrena
+    hasta converger (`PACIENCIA_TUS_DATOS`). La elección mira solo la validación: la prueba se evalúa una
+    vez, para la elegida. El registro anota la tasa elegida y la val_loss de cada candidata; su tiempo
+    suma el de todas.
+    """
+    ejec = dispositivo.preparar(config.lote)
+    config = ejec.ajustar(config)
+    comunes = _de_extremo_a_extremo(ext, "fine_tuning", config)
+    ds = entrenamiento.preparar_datasets(conjunto, config, ext.tam, comunes["preprocesado"], comunes["aumento"])
+    iniciales, candidatas = ext.base.get_weights(), []
+    try:
+        for tasa in tasas:
+            ext.base.set_weights(iniciales)  # todas desde el mismo punto de partida
+            cfg.fijar_semillas(config.semilla)
+            modelo = _modelo_desde_cabeza(ext, "fine_tuning", ejec, tasa)
+            historial = entrenamiento.entrenar(modelo, ds[0], ds[1], config.epocas, PACIENCIA_TUS_DATOS)
+            perdida = float(modelo.evaluate(ds[1], verbose=0, return_dict=True)["loss"])
+            candidatas.append((perdida, tasa, historial, modelo.get_weights()))
+        perdida, tasa, historial, pesos = min(candidatas, key=lambda c: c[0])
+        historial.segundos = sum(c[2].segundos for c in candidatas)  # el coste de la receta incluye todas
+        modelo = _modelo_desde_cabeza(ext, "fine_tuning", ejec, tasa)
+        modelo.set_weights(pesos)
+        anotaciones = {
+            "tasa_ajuste_fino": tasa,
+            "val_loss_por_tasa": {f"{t:.0e}": round(p, 4) for p, t, *_ in candidatas},
+        }
+        return entrenamiento.entrenar_y_evaluar(
+            modelo, conjunto, config, datasets=ds, entrenado=historial, registrar=registrar, etiqueta=etiqueta,
+            anotaciones=anotaciones, **comunes,
+        )  # fmt: skip
+    finally:
+        ext.base.trainable = False
+
+
+def epocas_tus_datos(imagenes_entrenamiento: int, epocas_del_modo: int) -> int:
+    """Tope de épocas de la fase 2 con tus datos: unas `PASADAS_TUS_DATOS` imágenes vistas en total.
+
+    Con pocas imágenes cada época es barata y hacen falta más para converger; nunca menos que las del modo
+    ni más que `EPOCAS_MAX_TUS_DATOS`. La parada temprana corta antes si la validación deja de mejorar.
+    """
+    return max(epocas_del_modo, min(EPOCAS_MAX_TUS_DATOS, -(-PASADAS_TUS_DATOS // max(imagenes_entrenamiento, 1))))
 
 
 def tam_de(arquitectura: str, config: cfg.Config) -> int:
@@ -248,11 +312,14 @@ def tam_de(arquitectura: str, config: cfg.Config) -> int:
     return config.tam_para(arquitecturas.obtener(arquitectura).tam_defecto)
 
 
-def entrenar_receta(arquitectura: str, estrategia: str, conjunto, config: cfg.Config, *, etiqueta: str = ""):
+def entrenar_receta(
+    arquitectura: str, estrategia: str, conjunto, config: cfg.Config, *, etiqueta: str = "", elegir_tasa=False
+):
     """Entrena una estrategia con las funciones de la comparativa; devuelve (red, tamaño, Resultado).
 
     El modelo del Resultado recibe imágenes (para exportarlo). Con `etiqueta`, el resultado se anota en
-    `registros.jsonl` (la orden `entrenar` usa «entrenar_cli»).
+    `registros.jsonl` (la orden `entrenar` usa «entrenar_cli»). Con `elegir_tasa`, el ajuste fino elige
+    la tasa de la fase 2 en validación (`ajuste_fino_con_tasa_elegida`).
     """
     validar_estrategias([estrategia])
     if estrategia == "desde_cero":
@@ -269,4 +336,7 @@ def entrenar_receta(arquitectura: str, estrategia: str, conjunto, config: cfg.Co
     ext = extraccion_en_cache(nombre, conjunto_cache, config, tam, registrar=registrar, etiqueta=etiqueta)
     if estrategia == "extraccion":
         return nombre, tam, dataclasses.replace(ext.resultado, modelo=ext.modelo_completo())
+    if elegir_tasa and estrategia == "fine_tuning":
+        resultado = ajuste_fino_con_tasa_elegida(ext, conjunto, config, registrar=bool(etiqueta), etiqueta=etiqueta)
+        return nombre, tam, resultado
     return nombre, tam, desde_cabeza(ext, estrategia, conjunto, config, registrar=bool(etiqueta), etiqueta=etiqueta)
