@@ -37,15 +37,16 @@ def test_la_tasa_se_elige_por_val_loss_desde_el_mismo_punto_y_la_prueba_se_evalu
     monkeypatch.setattr(entrenamiento, "entrenar", entrenar)
     monkeypatch.setattr(entrenamiento, "evaluar_prueba", lambda m, ds: pruebas.append(1) or original_prueba(m, ds))
 
-    resultado = estrategias.ajuste_fino_con_tasa_elegida(ext, conjunto, config)
+    tasas = (1e-6, 1e-2)  # tan distintas que sus val_loss no empatan al redondear
+    resultado = estrategias.ajuste_fino_con_tasa_elegida(ext, conjunto, config, tasas)
 
     registro = resultado.registro
-    assert [t for t, _ in vistas] == pytest.approx(list(estrategias.TASAS_TUS_DATOS))
+    assert [t for t, _ in vistas] == pytest.approx(list(tasas))
     assert all(mismos for _, mismos in vistas), "cada candidata debe partir de la base preentrenada, no de la anterior"
     assert len(pruebas) == 1, "la prueba se evalúa una sola vez, para la tasa elegida"
     perdidas = registro["val_loss_por_tasa"]
-    assert set(perdidas) == {f"{t:.0e}" for t in estrategias.TASAS_TUS_DATOS}
-    assert f"{registro['tasa_ajuste_fino']:.0e}" == min(perdidas, key=perdidas.get)
+    assert set(perdidas) == {f"{t:.0e}" for t in tasas}
+    assert perdidas[f"{registro['tasa_ajuste_fino']:.0e}"] == min(perdidas.values())
     # El modelo devuelto es el de la elegida: su val_loss es la anotada.
     _, ds_val, _ = entrenamiento.preparar_datasets(
         conjunto, config, 32, arquitecturas.obtener("mobilenet_v2").preprocesado
