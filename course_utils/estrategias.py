@@ -9,6 +9,7 @@ benchmarks las reutilizan desde aquí para que todos midan exactamente lo mismo.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import keras
 
@@ -278,12 +279,11 @@ def ajuste_fino_con_tasa_elegida(
             cfg.fijar_semillas(config.semilla)
             modelo = _modelo_desde_cabeza(ext, "fine_tuning", ejec, tasa)
             historial = entrenamiento.entrenar(modelo, ds[0], ds[1], config.epocas, PACIENCIA_TUS_DATOS)
-            perdida = float(modelo.evaluate(ds[1], verbose=0, return_dict=True)["loss"])
-            candidatas.append((perdida, tasa, historial, modelo.get_weights()))
-        perdida, tasa, historial, pesos = min(candidatas, key=lambda c: c[0])
+            perdida = min(historial.metricas["val_loss"])  # la de los pesos restaurados por la parada temprana
+            candidatas.append((perdida, tasa, historial, modelo, modelo.get_weights()))
+        perdida, tasa, historial, modelo, pesos = min(candidatas, key=lambda c: c[0])
         historial.segundos = sum(c[2].segundos for c in candidatas)  # el coste de la receta incluye todas
-        modelo = _modelo_desde_cabeza(ext, "fine_tuning", ejec, tasa)
-        modelo.set_weights(pesos)
+        modelo.set_weights(pesos)  # la base es compartida: la última candidata dejó en ella sus pesos
         anotaciones = {
             "tasa_ajuste_fino": tasa,
             "val_loss_por_tasa": {f"{t:.0e}": round(p, 4) for p, t, *_ in candidatas},
@@ -302,7 +302,9 @@ def epocas_tus_datos(imagenes_entrenamiento: int, epocas_del_modo: int) -> int:
     Con pocas imágenes cada época es barata y hacen falta más para converger; nunca menos que las del modo
     ni más que `EPOCAS_MAX_TUS_DATOS`. La parada temprana corta antes si la validación deja de mejorar.
     """
-    return max(epocas_del_modo, min(EPOCAS_MAX_TUS_DATOS, -(-PASADAS_TUS_DATOS // max(imagenes_entrenamiento, 1))))
+    return max(
+        epocas_del_modo, min(EPOCAS_MAX_TUS_DATOS, math.ceil(PASADAS_TUS_DATOS / max(imagenes_entrenamiento, 1)))
+    )
 
 
 def tam_de(arquitectura: str, config: cfg.Config) -> int:
