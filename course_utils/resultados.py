@@ -420,7 +420,19 @@ def _conclusion_curva(puntos: list[dict]) -> list[str]:
             f"{formato.decimal(gap1, 3, signo=True)} con {formato.decimal(ultimo['imagenes_reales_por_clase'], 0)}: "
             f"{texto}."
         )
+    if cero and ext:
+        lineas.append(_cuanto_vale_desde_cero(por_estrategia["desde_cero"][-1], ext))
     return lineas
+
+
+def _cuanto_vale_desde_cero(cero: dict, ext: list[dict]) -> str:
+    """Con cuántas imágenes por clase iguala la extracción lo que logra desde cero con su punto más grande."""
+    iguala = next((p for p in ext if p["media"] >= cero["media"]), None)
+    texto = f"- Desde cero llega a {_punto(cero)}"
+    if iguala is None:
+        return f"{texto}; la extracción no lo iguala en ningún punto medido."
+    n = formato.decimal(iguala["imagenes_reales_por_clase"], 0)
+    return f"{texto}; la extracción lo iguala o supera ya con {n} ({formato.decimal(iguala['media'], 3)})."
 
 
 def _punto(p: dict) -> str:

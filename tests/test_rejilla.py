@@ -78,6 +78,11 @@ def test_planificar_por_modo_y_curva_sin_duplicados():
     assert len(claves) == len(set(claves)), "una celda de la tabla no debe repetirse como punto de la curva"
     assert {c.imagenes_por_clase for c in con_curva if c.en_curva} == {5, 12}
     assert len(rejilla.planificar("clase", curva=True)) > len(rejilla.planificar("clase"))
+    # En clase, la curva llega a todas las imágenes también desde cero y en el ajuste fino (una semilla).
+    todas = {(c.estrategia, c.semilla) for c in curva_clase if c.en_curva and c.imagenes_por_clase is None}
+    assert todas == {("desde_cero", 42), ("extraccion", 42), ("fine_tuning", 42)}
+    claves = [(c.arquitectura, c.estrategia, c.imagenes_por_clase, c.imagenes_cache, c.semilla) for c in curva_clase]
+    assert len(claves) == len(set(claves))
     assert {c.arquitectura for c in rejilla.planificar("completo")} == {"cnn_desde_cero", *arquitecturas.NOMBRES}
     with pytest.raises(ValueError, match="Estrategia desconocida"):
         rejilla.planificar("rapido", estrategias=["transferencia"])
@@ -279,6 +284,13 @@ def test_la_curva_compara_con_las_mismas_imagenes_y_dice_donde_se_estanca():
     # La ventaja se mide con 10 y con 100 por clase en las dos (no contra el punto de 514 de la extracción).
     assert "+0,300 con 10 imágenes por clase y +0,260 con 100" in texto
     assert "0,820 con 514 imágenes por clase" in texto
+    # Lo que logra desde cero con su punto más grande, frente al primer punto de la extracción que lo iguala.
+    assert (
+        "Desde cero llega a 0,550 con 100 imágenes por clase; la extracción lo iguala o supera ya con 10 (0,600)"
+        in texto
+    )
+    sin_igualar = [dict(r, test_accuracy=0.2) if r["estrategia"] == "extraccion" else r for r in regs]
+    assert "no lo iguala en ningún punto" in "\n".join(resultados._conclusion_curva(resultados.curva(sin_igualar)))
 
 
 def test_el_readme_resume_el_informe_de_referencia_tal_cual():
