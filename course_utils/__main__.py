@@ -214,8 +214,8 @@ def _entrenar(args) -> int:
         ) from exc
     print(conjunto.resumen())
     if args.epocas is None and args.estrategia in estrategias.DESDE_CABEZA:  # hasta converger con tus datos
+        config = estrategias.config_tus_datos(config, conjunto, args.estrategia)
         n = len(conjunto.particiones["entrenamiento"])
-        config = dataclasses.replace(config, epocas=estrategias.epocas_tus_datos(n, config.epocas))
         print(f"Fase 2: hasta {config.epocas} épocas con parada temprana ({n} imágenes de entrenamiento).")
     print(f"Entrenando: {estrategias.titulo_red(nombre)} · {estrategias.NOMBRES_ESTRATEGIA[args.estrategia]} "
           f"· modo {config.modo}")  # fmt: skip

@@ -307,6 +307,14 @@ def epocas_tus_datos(imagenes_entrenamiento: int, epocas_del_modo: int) -> int:
     )
 
 
+def config_tus_datos(config: cfg.Config, conjunto, estrategia: str) -> cfg.Config:
+    """Tus datos (`entrenar` y cuaderno 08): si la receta parte de la cabeza, la fase 2 llega a `epocas_tus_datos`."""
+    if estrategia not in DESDE_CABEZA:
+        return config
+    n = len(conjunto.particiones["entrenamiento"])
+    return dataclasses.replace(config, epocas=epocas_tus_datos(n, config.epocas))
+
+
 def tam_de(arquitectura: str, config: cfg.Config) -> int:
     """Tamaño de entrada de una red (o de la CNN desde cero) en la configuración dada."""
     if arquitectura == ARQ_DESDE_CERO:

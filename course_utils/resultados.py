@@ -173,9 +173,7 @@ def comparar(a: dict, b: dict, alfa: float = 0.05) -> tuple[int, str]:
     ganan, pierden, p = mcnemar_exacta(ya, yb)
     valor_p = "p < 0,001" if p < 0.001 else f"p = {formato.decimal(p, 3)}"
     texto = f"McNemar: {_imagenes(ganan)} a favor y {pierden} en contra, {valor_p}"
-    if p >= alfa:
-        return 0, texto
-    return (1 if ganan > pierden else -1), texto
+    return (0 if p >= alfa else 1 if ganan > pierden else -1), texto
 
 
 def _imagenes(n: int) -> str:
@@ -428,17 +426,15 @@ def _conclusion_curva(puntos: list[dict]) -> list[str]:
 def _cuanto_vale_desde_cero(cero: dict, ext: list[dict]) -> str:
     """Con cuántas imágenes por clase iguala la extracción lo que logra desde cero con su punto más grande."""
     iguala = next((p for p in ext if p["media"] >= cero["media"]), None)
-    texto = f"- Desde cero llega a {_punto(cero)}"
     if iguala is None:
-        return f"{texto}; la extracción no lo iguala en ningún punto medido."
-    n = formato.decimal(iguala["imagenes_reales_por_clase"], 0)
-    return f"{texto}; la extracción lo iguala o supera ya con {n} ({formato.decimal(iguala['media'], 3)})."
+        return f"- Desde cero llega a {_punto(cero)}; la extracción no lo iguala en ningún punto medido."
+    n, media = formato.decimal(iguala["imagenes_reales_por_clase"], 0), formato.decimal(iguala["media"], 3)
+    return f"- Desde cero llega a {_punto(cero)}; la extracción lo iguala o supera ya con {n} ({media})."
 
 
 def _punto(p: dict) -> str:
-    return (
-        f"{formato.decimal(p['media'], 3)} con {formato.decimal(p['imagenes_reales_por_clase'], 0)} imágenes por clase"
-    )
+    n = formato.decimal(p["imagenes_reales_por_clase"], 0)
+    return f"{formato.decimal(p['media'], 3)} con {n} imágenes por clase"
 
 
 def _estancamiento(ext: list[dict]) -> str:

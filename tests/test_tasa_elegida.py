@@ -15,6 +15,17 @@ def test_epocas_tus_datos_fijan_las_imagenes_vistas_con_un_minimo_y_un_tope(imag
     assert estrategias.epocas_tus_datos(imagenes, del_modo) == esperadas
 
 
+@pytest.mark.parametrize(("estrategia", "esperadas"), [("fine_tuning", 30), ("extraccion_continuada", 30),
+                                                      ("extraccion", 5), ("desde_cero", 5)])  # fmt: skip
+def test_config_tus_datos_solo_alarga_la_fase_2(estrategia, esperadas):
+    class Conjunto:
+        particiones = {"entrenamiento": [None] * 250}
+
+    config = cfg.obtener_config("clase")
+    assert estrategias.config_tus_datos(config, Conjunto(), estrategia).epocas == esperadas
+    assert config.epocas == 5, "la configuración original no cambia"
+
+
 def test_la_tasa_se_elige_por_val_loss_desde_el_mismo_punto_y_la_prueba_se_evalua_una_vez(monkeypatch, entorno_limpio):
     original_base, original_entrenar = arquitecturas.cargar_base, entrenamiento.entrenar
     monkeypatch.setattr(
