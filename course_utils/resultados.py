@@ -7,11 +7,11 @@ gráficas están en `graficos` y los archivos del informe en `informe`.
 from __future__ import annotations
 
 import dataclasses
-import math
 import statistics
 from pathlib import Path
 
 from course_utils import arquitecturas, formato, registros
+from course_utils.estadistica import comparar, margen_error
 from course_utils.estrategias import (
     ARQ_DESDE_CERO,
     ESTRATEGIAS,
@@ -137,49 +137,6 @@ def tabla_pivote_markdown(filas: list[dict]) -> str:
     return "\n".join(lineas)
 
 
-def margen_error(exactitud: float, n: int) -> float:
-    """Semiamplitud aproximada del intervalo del 95 % de una exactitud medida con n imágenes."""
-    if n <= 0:
-        return float("nan")
-    p = min(max(exactitud, 1 / n), 1 - 1 / n)  # evita un margen cero con 0 % o 100 %
-    return 1.96 * math.sqrt(p * (1 - p) / n)
-
-
-def mcnemar_exacta(aciertos_a: str, aciertos_b: str) -> tuple[int, int, float]:
-    """Prueba de McNemar exacta entre dos modelos evaluados sobre las MISMAS imágenes de prueba.
-
-    `aciertos_*` son cadenas de «1» (acierto) y «0» (fallo) en el mismo orden. Solo cuentan las
-    imágenes en las que discrepan: b = acierta A y falla B, c = falla A y acierta B. Si los dos
-    modelos fueran igual de buenos, cada discrepancia sería una moneda al aire (binomial n = b + c,
-    p = 1/2); el p-valor es la probabilidad bilateral de un reparto tan desigual. Devuelve (b, c, p).
-    """
-    if len(aciertos_a) != len(aciertos_b):
-        raise ValueError(
-            f"McNemar necesita las mismas imágenes de prueba: hay {len(aciertos_a)} y {len(aciertos_b)} aciertos. "
-            "Compara modelos evaluados con la misma partición y el mismo modo."
-        )
-    b = sum(x == "1" and y == "0" for x, y in zip(aciertos_a, aciertos_b, strict=True))
-    c = sum(x == "0" and y == "1" for x, y in zip(aciertos_a, aciertos_b, strict=True))
-    n = b + c
-    cola = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n if n else 1.0
-    return b, c, min(1.0, 2 * cola)
-
-
-def comparar(a: dict, b: dict, alfa: float = 0.05) -> tuple[int, str]:
-    """(+1, -1 o 0, texto): si `a` supera a `b`, queda por debajo o no se distinguen (McNemar, p < alfa)."""
-    ya, yb = a.get("aciertos_prueba"), b.get("aciertos_prueba")
-    if not ya or not yb or len(ya) != len(yb):
-        return (0, "sin aciertos por imagen comparables: no se puede aplicar la prueba pareada")
-    ganan, pierden, p = mcnemar_exacta(ya, yb)
-    valor_p = "p < 0,001" if p < 0.001 else f"p = {formato.decimal(p, 3)}"
-    texto = f"McNemar: {_imagenes(ganan)} a favor y {pierden} en contra, {valor_p}"
-    return (0 if p >= alfa else 1 if ganan > pierden else -1), texto
-
-
-def _imagenes(n: int) -> str:
-    return f"{n} imagen" if n == 1 else f"{n} imágenes"
-
-
 def curva(registros_: list[dict]) -> list[dict]:
     """Agrega la curva de datos: media, mínimo y máximo entre semillas por red, estrategia y n."""
     ultimos = registros.ultimos_por_clave(registros_, ("arquitectura", "estrategia", "imagenes_por_clase", "semilla"))
@@ -204,6 +161,7 @@ def curva(registros_: list[dict]) -> list[dict]:
                 "imagenes_prueba": rs[0]["imagenes_prueba"],
                 "pesos": rs[0]["pesos"],
                 "segundos_medios": statistics.fmean(r["segundos_total"] for r in rs),
+                "aciertos_prueba": rs[0].get("aciertos_prueba") if len(rs) == 1 else None,  # para McNemar
             }
         )
     orden_e = {e: i for i, e in enumerate(ESTRATEGIAS)}
@@ -395,6 +353,9 @@ def _conclusion_curva(puntos: list[dict]) -> list[str]:
         por_estrategia.setdefault(p["estrategia"], []).append(p)
     for estrategia, ps in por_estrategia.items():
         semillas = "–".join(sorted({str(p["semillas"]) for p in ps}))
+        if len(ps) == 1:  # un solo punto (el control con todas las imágenes): no hay tendencia que contar
+            lineas.append(f"- {NOMBRES_ESTRATEGIA[estrategia]}: {_punto(ps[0])} ({semillas} semilla(s)).")
+            continue
         lineas.append(
             f"- {NOMBRES_ESTRATEGIA[estrategia]}: {_punto(ps[0])} → {_punto(ps[-1])} "
             f"({formato.decimal(ps[-1]['media'] - ps[0]['media'], 3, signo=True)}; {semillas} semilla(s) por punto)."
@@ -420,6 +381,28 @@ def _conclusion_curva(puntos: list[dict]) -> list[str]:
         )
     if cero and ext:
         lineas.append(_cuanto_vale_desde_cero(por_estrategia["desde_cero"][-1], ext))
+    return lineas + _ajuste_fino_con_todas(por_estrategia)
+
+
+def _ajuste_fino_con_todas(por_estrategia: dict[str, list[dict]]) -> list[str]:
+    """En el punto más grande con una semilla, el ajuste fino frente a su control y a la extracción (McNemar)."""
+    fino = (por_estrategia.get("fine_tuning") or [None])[-1]
+    if not fino or not fino["aciertos_prueba"]:
+        return []
+    n, lineas = fino["imagenes_reales_por_clase"], []
+    for estrategia in ("extraccion_continuada", "extraccion"):
+        otro = next((p for p in por_estrategia.get(estrategia, []) if p["imagenes_reales_por_clase"] == n), None)
+        if otro and otro["aciertos_prueba"]:
+            signo, texto = comparar(fino, otro)
+            veredicto = {1: "lo supera", -1: "queda por debajo", 0: "no se distingue"}[signo]
+            if estrategia == "extraccion_continuada" and signo < 1:
+                texto += "; no hay ganancia atribuible a descongelar la base"
+            a, b = (p["aciertos_prueba"].count("1") / len(p["aciertos_prueba"]) for p in (fino, otro))
+            lineas.append(
+                f"- Con {formato.decimal(n, 0)} imágenes por clase y la misma semilla, el ajuste fino "
+                f"({formato.decimal(a, 3)}) frente a {NOMBRES_ESTRATEGIA[estrategia]} ({formato.decimal(b, 3)}): "
+                f"{veredicto} ({texto})."
+            )
     return lineas
 
 

@@ -28,7 +28,7 @@ def _importados(ruta: Path) -> set[str]:
 GRAFO = {nombre: _importados(ruta) for nombre, ruta in MODULOS.items()}
 # El orden de las capas del README («Estructura»): cada módulo solo importa de los anteriores.
 CAPAS = (
-    "dispositivo config terminal ejercicios formato inspeccion particion demo datos registros medicion "
+    "dispositivo config terminal ejercicios formato estadistica inspeccion particion demo datos registros medicion "
     "squeezenet arquitecturas caracteristicas entrenamiento estrategias resultados graficos informe gradcam "
     "exportacion panel rejilla ejecucion temario widgets laboratorio __main__"
 ).split()

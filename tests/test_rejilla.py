@@ -6,7 +6,7 @@ import json
 import pytest
 
 from course_utils import __main__ as cli
-from course_utils import arquitecturas, demo, informe, registros, rejilla, resultados
+from course_utils import arquitecturas, demo, estadistica, informe, registros, rejilla, resultados
 from course_utils import config as cfg
 
 
@@ -80,7 +80,7 @@ def test_planificar_por_modo_y_curva_sin_duplicados():
     assert len(rejilla.planificar("clase", curva=True)) > len(rejilla.planificar("clase"))
     # En clase, la curva llega a todas las imágenes también desde cero y en el ajuste fino (una semilla).
     todas = {(c.estrategia, c.semilla) for c in curva_clase if c.en_curva and c.imagenes_por_clase is None}
-    assert todas == {("desde_cero", 42), ("extraccion", 42), ("fine_tuning", 42)}
+    assert todas == {("desde_cero", 42), ("extraccion", 42), ("extraccion_continuada", 42), ("fine_tuning", 42)}
     claves = [(c.arquitectura, c.estrategia, c.imagenes_por_clase, c.imagenes_cache, c.semilla) for c in curva_clase]
     assert len(claves) == len(set(claves))
     assert {c.arquitectura for c in rejilla.planificar("completo")} == {"cnn_desde_cero", *arquitecturas.NOMBRES}
@@ -189,7 +189,12 @@ def test_curva_agrega_semillas_y_margen():
 
 def test_la_curva_no_repite_el_control():
     de_curva = [c for c in rejilla.planificar("clase", curva=True) if c.etiqueta != rejilla.ETIQUETA]
-    assert {c.estrategia for c in de_curva} == set(rejilla.ESTRATEGIAS_CURVA)
+    con_n = [c for c in de_curva if c.imagenes_por_clase is not None]
+    assert {c.estrategia for c in con_n} == set(rejilla.ESTRATEGIAS_CURVA)
+    # El control solo entra en el punto con todas las imágenes, con una semilla.
+    assert [(c.imagenes_por_clase, c.semilla) for c in de_curva if c.estrategia == "extraccion_continuada"] == [
+        (None, 42)
+    ]
 
 
 def test_cargar_informe_inexistente_o_danado(tmp_path):
@@ -204,19 +209,19 @@ def test_cargar_informe_inexistente_o_danado(tmp_path):
 
 def test_mcnemar_exacta_con_resultados_conocidos():
     # Sin discrepancias no hay nada que contrastar: p = 1.
-    assert resultados.mcnemar_exacta("1100", "1100") == (0, 0, 1.0)
+    assert estadistica.mcnemar_exacta("1100", "1100") == (0, 0, 1.0)
     # b = 1, c = 0: p = 2 · 0,5¹ = 1 (una sola discrepancia no dice nada).
-    assert resultados.mcnemar_exacta("10", "00") == (1, 0, 1.0)
+    assert estadistica.mcnemar_exacta("10", "00") == (1, 0, 1.0)
     # b = 6, c = 0: p = 2 · 0,5⁶ = 0,03125.
-    assert resultados.mcnemar_exacta("111111", "000000")[2] == pytest.approx(0.03125)
+    assert estadistica.mcnemar_exacta("111111", "000000")[2] == pytest.approx(0.03125)
     # b = 10, c = 2: p = 2 · (1 + 12 + 66) / 2¹² = 0,03857 (tabla binomial).
     a = "1" * 10 + "0" * 2 + "1" * 30
     b = "0" * 10 + "1" * 2 + "1" * 30
-    assert resultados.mcnemar_exacta(a, b) == (10, 2, pytest.approx(158 / 4096))
+    assert estadistica.mcnemar_exacta(a, b) == (10, 2, pytest.approx(158 / 4096))
     # Simétrica: intercambiar los modelos intercambia b y c y no cambia p.
-    assert resultados.mcnemar_exacta(b, a) == (2, 10, pytest.approx(158 / 4096))
+    assert estadistica.mcnemar_exacta(b, a) == (2, 10, pytest.approx(158 / 4096))
     with pytest.raises(ValueError, match="mismas imágenes"):
-        resultados.mcnemar_exacta("101", "10")
+        estadistica.mcnemar_exacta("101", "10")
 
 
 def test_comparar_usa_la_prueba_pareada_y_no_la_resta():
@@ -289,6 +294,12 @@ def test_la_curva_compara_con_las_mismas_imagenes_y_dice_donde_se_estanca():
         "Desde cero llega a 0,550 con 100 imágenes por clase; la extracción lo iguala o supera ya con 10 (0,600)"
         in texto
     )
+    # Con una semilla en el punto más grande, el ajuste fino frente a su control con McNemar (aciertos por imagen).
+    fino = dict(todas, estrategia="fine_tuning", test_accuracy=0.9, aciertos_prueba=_aciertos(0.9))
+    control = dict(todas, estrategia="extraccion_continuada", test_accuracy=0.8, aciertos_prueba=_aciertos(0.8))
+    texto = "\n".join(resultados._conclusion_curva(resultados.curva([*regs, todas, fino, control])))
+    assert "- extracción continuada (control): 0,800 con 514 imágenes por clase (1 semilla(s))." in texto
+    assert "el ajuste fino (0,900) frente a extracción continuada (control) (0,800): lo supera" in texto
     sin_igualar = [dict(r, test_accuracy=0.2) if r["estrategia"] == "extraccion" else r for r in regs]
     assert "no lo iguala en ningún punto" in "\n".join(resultados._conclusion_curva(resultados.curva(sin_igualar)))
 
