@@ -56,6 +56,7 @@ CLAVE_CELDA = (
     "imagenes_entrenamiento",
     "epocas_maximas",
     "receta",
+    "imagenes_cache_por_clase",  # de qué caché parte la cabeza del ajuste fino y su control (None en las demás)
 )
 
 
@@ -193,12 +194,8 @@ class _Progreso:
     def empezar(self, celda: Celda) -> None:
         self.i += 1
         n = celda.imagenes_por_clase if celda.imagenes_por_clase is not None else "todas"
-        print(
-            f"[{self.i}/{self.total}] {celda.arquitectura:<14} {NOMBRES_ESTRATEGIA[celda.estrategia]:<12} "
-            f"n={n!s:<5} semilla={celda.semilla} …",
-            end="",
-            flush=True,
-        )
+        print(f"[{self.i}/{self.total}] {celda.arquitectura:<14} {NOMBRES_ESTRATEGIA[celda.estrategia]:<12} "
+              f"n={n!s:<5} semilla={celda.semilla} …", end="", flush=True)  # fmt: skip
 
     def terminar(self, registro: dict | None, estado: str, segundos: float | None = None) -> None:
         total = _hms(time.perf_counter() - self.inicio)
@@ -206,11 +203,8 @@ class _Progreso:
             print(f" {estado} · total {total}", flush=True)
             return
         duracion = f" en {_hms(segundos)}" if segundos is not None else ""
-        print(
-            f" {estado}{duracion} · exactitud en prueba {formato.decimal(registro['test_accuracy'], 3)} "
-            f"(pesos: {registro['pesos']}) · total {total}",
-            flush=True,
-        )
+        print(f" {estado}{duracion} · exactitud en prueba {formato.decimal(registro['test_accuracy'], 3)} "
+              f"(pesos: {registro['pesos']}) · total {total}", flush=True)  # fmt: skip
 
 
 def _config_de(modo, celda: Celda, epocas, tam_imagen) -> cfg.Config:
@@ -232,7 +226,13 @@ def _valores_clave(celda: Celda, config: cfg.Config, conjunto, tam: int) -> dict
         "imagenes_entrenamiento": len(conjunto.particiones["entrenamiento"]),
         "epocas_maximas": config.epocas,
         "receta": recetas.VERSION_RECETA,
+        "imagenes_cache_por_clase": _cache_de(celda),
     }
+
+
+def _cache_de(celda: Celda) -> int | None:
+    """Las imágenes por clase de la caché de la que parte la celda: solo cuenta si parte de la cabeza."""
+    return celda.imagenes_cache if celda.estrategia in recetas.DESDE_CABEZA else None
 
 
 @contextlib.contextmanager
@@ -280,7 +280,7 @@ class _Ejecucion:
     def anotaciones(self, celda: Celda, config: cfg.Config) -> dict:
         extra = {"epocas_maximas": config.epocas, "receta": recetas.VERSION_RECETA}
         if celda.estrategia in recetas.DESDE_CABEZA:
-            extra["imagenes_cache_por_clase"] = celda.imagenes_cache
+            extra["imagenes_cache_por_clase"] = _cache_de(celda)
         return {"etiqueta": celda.etiqueta, "anotaciones": extra}
 
     def omitir(self, celdas) -> None:
@@ -440,5 +440,9 @@ def _repartir(hechos: list[dict], celdas: list[Celda]) -> tuple[list[dict], list
 
 
 def _clave_corta(x) -> tuple:
-    campos = ("arquitectura", "estrategia", "imagenes_por_clase", "semilla")
-    return tuple(x[k] if isinstance(x, dict) else getattr(x, k) for k in campos)
+    """Red, estrategia, n, semilla y, si parte de la cabeza, su caché: el ajuste fino de la tabla (caché con
+    todas) y el de la curva con el mismo n (caché de n) son celdas distintas."""
+    if isinstance(x, dict):
+        return (*(x[k] for k in ("arquitectura", "estrategia", "imagenes_por_clase", "semilla")),
+                x.get("imagenes_cache_por_clase") if x["estrategia"] in recetas.DESDE_CABEZA else None)  # fmt: skip
+    return x.arquitectura, x.estrategia, x.imagenes_por_clase, x.semilla, _cache_de(x)

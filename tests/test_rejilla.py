@@ -311,3 +311,27 @@ def test_el_readme_resume_el_informe_de_referencia_tal_cual():
         "El bloque «Resultados medidos» del README no coincide con resultados_referencia/informe_clase.json: "
         'regenéralo con informe.actualizar_readme("README.md", informe.cargar_referencia("clase")).'
     )
+
+
+def test_el_ajuste_fino_de_la_curva_no_reutiliza_el_de_la_tabla():
+    # Con el mismo n y semilla, el de la tabla parte de la caché con todas y el de la curva, de la caché de n.
+    celdas = rejilla.planificar("clase", arquitecturas_elegidas=["mobilenet_v2"], curva=True)
+    de_tabla = next(c for c in celdas if c.etiqueta == rejilla.ETIQUETA and c.estrategia == "fine_tuning")
+    de_curva = next(
+        c for c in celdas if c.etiqueta == "curva_100" and c.estrategia == "fine_tuning" and c.semilla == 42
+    )
+    assert (de_tabla.imagenes_cache, de_curva.imagenes_cache) == (None, 100)
+    tabla = {**_registro("mobilenet_v2", "fine_tuning", 0.9), "imagenes_cache_por_clase": None}
+    curva = {**tabla, "etiqueta": "curva_100", "imagenes_cache_por_clase": 100, "test_accuracy": 0.8}
+    config = rejilla._config_de("clase", de_curva, None, None)
+
+    class Conjunto:
+        origen, particiones = "flores", {"entrenamiento": [None] * 500}
+
+    valores = rejilla._valores_clave(de_curva, config, Conjunto(), 160)
+    assert (
+        rejilla.buscar_terminada([{**tabla, **{k: valores[k] for k in ("epocas_maximas", "receta")}}], valores) is None
+    )
+    assert rejilla.buscar_terminada([{**curva, "epocas_maximas": 5, "receta": valores["receta"]}], valores) is not None
+    registros_tabla, registros_curva = rejilla._repartir([tabla, curva], celdas)
+    assert registros_tabla == [tabla] and registros_curva == [curva]
