@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import errno
 import sys
 import traceback
@@ -191,11 +190,8 @@ def _entrenar(args) -> int:
         return 2
     # Tus datos a pleno rendimiento: todas las imágenes de la carpeta y el tamaño nativo de la red, salvo que
     # se pida otra cosa (el tope por clase de los modos es para demostrar con las flores, no para tus datos).
-    config = dataclasses.replace(
-        cfg.obtener_config(args.modo, epocas=args.epocas, imagenes_por_clase=args.imagenes_por_clase),
-        imagenes_val_por_clase=None,
-        imagenes_prueba_por_clase=None,
-        tam_imagen=args.tam,
+    config = cfg.obtener_config_tus_datos(
+        args.modo, epocas=args.epocas, imagenes_por_clase=args.imagenes_por_clase, tam_imagen=args.tam
     )
     # Antes de entrenar: que no se descubra al final, con el tiempo perdido y un registro sin modelo.
     registros.comprobar_escribible(

@@ -192,6 +192,29 @@ def obtener_config(
     )
 
 
+def obtener_config_tus_datos(
+    modo: str | None = None,
+    *,
+    semilla: int = SEMILLA_DEFECTO,
+    tam_imagen: int | None = None,
+    epocas: int | None = None,
+    imagenes_por_clase: int | str | None = None,
+) -> Config:
+    """La configuración para TUS datos (orden `entrenar` y cuaderno 08): a pleno rendimiento.
+
+    El tope por clase de los modos es para demostrar con las flores, no para tu carpeta: por defecto usa
+    todas sus imágenes de entrenamiento, validación y prueba y el tamaño nativo de cada red (`tam_imagen`
+    None). El modo rápido, que solo comprueba que todo funciona, conserva su tamaño pequeño.
+    """
+    config = obtener_config(modo, semilla=semilla, epocas=epocas, imagenes_por_clase=imagenes_por_clase)
+    return dataclasses.replace(
+        config,
+        imagenes_val_por_clase=None,
+        imagenes_prueba_por_clase=None,
+        tam_imagen=tam_imagen or (config.tam_imagen if config.rapido else None),
+    )
+
+
 def fijar_semillas(semilla: int = SEMILLA_DEFECTO) -> None:
     """Fija las semillas de Python, NumPy, TensorFlow y Keras."""
     import keras
@@ -211,7 +234,7 @@ def describir(config: Config) -> str:
         f"  Imágenes de entrenamiento por clase: {config.imagenes_por_clase or 'todas'}",
         f"  Validación: {config.imagenes_val_por_clase or 'todas las'} imágenes por clase · prueba: "
         f"{config.imagenes_prueba_por_clase or 'todas las'} imágenes por clase (se evalúa una vez)",
-        f"  Tamaño de imagen: {config.tam_imagen or 'el nativo de cada red'} px",
+        f"  Tamaño de imagen: {f'{config.tam_imagen} px' if config.tam_imagen else 'el nativo de cada red'}",
         f"  Imágenes por clase para la cabeza en caché: {config.imagenes_cache_por_clase or 'todas'} "
         f"(hasta {config.epocas_cabeza} épocas, con parada temprana)",
         f"  Épocas por fase de extremo a extremo: {config.epocas} · CNN desde cero: hasta {config.epocas_desde_cero} "

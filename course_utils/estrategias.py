@@ -17,10 +17,15 @@ from course_utils import arquitecturas, caracteristicas, datos, dispositivo, ent
 from course_utils import config as cfg
 
 ESTRATEGIAS = ("desde_cero", "extraccion", "extraccion_continuada", "fine_tuning")
+# Un control del tamaño de entrada en la tabla de la comparativa: la misma extracción en caché (mismas imágenes,
+# cabeza y semillas) al tamaño nativo de la red en vez del del modo. Con tus datos no hace falta: ya es el nativo.
+EXTRACCION_NATIVA = "extraccion_nativa"
+COLUMNAS_TABLA = ("desde_cero", "extraccion", EXTRACCION_NATIVA, "extraccion_continuada", "fine_tuning")
 NOMBRES_ESTRATEGIA = {
     "desde_cero": "desde cero",
     "extraccion": "extracción",
     "extraccion_rapida": "extracción rápida (caché)",
+    EXTRACCION_NATIVA: "extracción al tamaño nativo",
     "extraccion_continuada": "extracción continuada (control)",
     "fine_tuning": "ajuste fino",
 }
@@ -165,7 +170,15 @@ class Extraccion:
 
 
 def extraccion_en_cache(
-    nombre: str, conjunto_cache, config: cfg.Config, tam: int, *, registrar=False, etiqueta="", anotaciones=None
+    nombre: str,
+    conjunto_cache,
+    config: cfg.Config,
+    tam: int,
+    *,
+    registrar=False,
+    etiqueta="",
+    anotaciones=None,
+    estrategia: str = "extraccion",
 ) -> Extraccion:
     """Estrategia 2: una sola pasada por la base congelada y la cabeza entrenada hasta converger sobre la caché.
 
@@ -182,7 +195,7 @@ def extraccion_en_cache(
     ds = entrenamiento.preparar_datasets(conjunto_cache, config, tam, arq.preprocesado)  # sin aumento
     with medicion.Cronometro() as reloj:
         cache = [caracteristicas.extraer(base, d) for d in ds]  # la única pasada por la base
-    comun = {"arquitectura": nombre, "tam": tam, "pesos": origen}
+    comun = {"arquitectura": nombre, "tam": tam, "pesos": origen, "estrategia": estrategia}
     # La cabeza es barata: se repite con otras semillas sobre la misma caché (media y rango en el informe).
     otras = [_cabeza_en_cache(cache, conjunto_cache, config, ejec, s, registrar=False, **comun).registro
              for s in range(config.semilla + 1, config.semilla + SEMILLAS_CABEZA)]  # fmt: skip
@@ -212,7 +225,7 @@ def _cabeza_en_cache(cache, conjunto_cache, config, ejec, semilla: int, **kwargs
         cabeza = construir_cabeza(cache[0][0].shape[1], len(conjunto_cache.clases))
         entrenamiento.compilar(cabeza, TASA_CABEZA, ejec.jit)
     return entrenamiento.entrenar_y_evaluar(
-        cabeza, conjunto_cache, config, estrategia="extraccion", epocas=config.epocas_cabeza,
+        cabeza, conjunto_cache, config, epocas=config.epocas_cabeza,
         datasets=caracteristicas.datasets_de_caracteristicas(cache, config.lote, semilla),
         paciencia=PACIENCIA_CABEZA, **kwargs,
     )  # fmt: skip
@@ -313,6 +326,11 @@ def config_tus_datos(config: cfg.Config, conjunto, estrategia: str) -> cfg.Confi
         return config
     n = len(conjunto.particiones["entrenamiento"])
     return dataclasses.replace(config, epocas=epocas_tus_datos(n, config.epocas))
+
+
+def receta_de(columna: str) -> str:
+    """La estrategia que entrena una columna de la tabla: la extracción al tamaño nativo es la extracción."""
+    return "extraccion" if columna == EXTRACCION_NATIVA else columna
 
 
 def tam_de(arquitectura: str, config: cfg.Config) -> int:

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils import formato
-from course_utils.estrategias import ARQ_DESDE_CERO, ESTRATEGIAS, NOMBRES_ESTRATEGIA, titulo_red
+from course_utils.estrategias import ARQ_DESDE_CERO, COLUMNAS_TABLA, NOMBRES_ESTRATEGIA, titulo_red
 
 
 def curvas(historial, titulo: str = "", ax=None):
@@ -130,10 +130,17 @@ def curva_descongelar(puntos: dict[int, dict], n: int, red: str, ax=None):
 _COLORES = {
     "desde_cero": "tab:gray",
     "extraccion": "tab:blue",
+    "extraccion_nativa": "tab:purple",
     "extraccion_continuada": "tab:cyan",
     "fine_tuning": "tab:orange",
 }
-_MARCAS = {"desde_cero": "s", "extraccion": "o", "extraccion_continuada": "v", "fine_tuning": "^"}
+_MARCAS = {
+    "desde_cero": "s",
+    "extraccion": "o",
+    "extraccion_nativa": "D",
+    "extraccion_continuada": "v",
+    "fine_tuning": "^",
+}
 
 
 def grafico_barras(filas: list[dict], ax=None, titulo: str = "Exactitud en prueba por red y estrategia"):
@@ -142,7 +149,7 @@ def grafico_barras(filas: list[dict], ax=None, titulo: str = "Exactitud en prueb
     if ax is None:
         _, ax = plt.subplots(figsize=(max(5, 1.6 * len(redes) + 2), 3.8))
     x = np.arange(len(redes))
-    presentes = [e for e in ESTRATEGIAS[1:] if any(f["estrategia"] == e for f in filas)]
+    presentes = [e for e in COLUMNAS_TABLA[1:] if any(f["estrategia"] == e for f in filas)]
     ancho = 0.8 / max(len(presentes), 1)
     for i, estrategia in enumerate(presentes):
         valores = [
@@ -200,7 +207,7 @@ def grafico_tiempo(filas: list[dict], ax=None, titulo: str = "Exactitud frente a
     """Dispersión exactitud en prueba frente a segundos de entrenamiento (escala log)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4))
-    for estrategia in ESTRATEGIAS:
+    for estrategia in COLUMNAS_TABLA:
         sel = [f for f in filas if f["estrategia"] == estrategia]
         if not sel:
             continue

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from course_utils import config as cfg
 from course_utils import formato, graficos
+from course_utils.comparaciones import conclusiones
 from course_utils.estrategias import TASA_AJUSTE_FINO, TASA_CABEZA, titulo_red
 from course_utils.resultados import (
     Informe,
-    conclusiones,
     curva,
     curva_markdown,
     tabla,

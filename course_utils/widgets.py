@@ -17,7 +17,7 @@ import numpy as np
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from course_utils import datos, estrategias, formato, graficos, resultados, temario
+from course_utils import datos, estadistica, estrategias, formato, graficos, temario
 from course_utils import registros as reg
 from course_utils.panel import Panel
 from course_utils.panel import png as _png
@@ -245,7 +245,7 @@ def _texto_descongelar(puntos: dict[int, dict], n: int, red: str) -> str:
     if n != n0:
         base = puntos[n0]
         diferencia = r["test_accuracy"] - base["test_accuracy"]
-        margen = resultados.margen_error(base["test_accuracy"], int(base.get("imagenes_prueba") or 0))
+        margen = estadistica.margen_error(base["test_accuracy"], int(base.get("imagenes_prueba") or 0))
         if abs(diferencia) <= margen:
             veredicto = f"una diferencia de {formato.decimal(diferencia, 3, signo=True)}, dentro del margen de error (±{formato.decimal(margen, 3)}): no distingue"
         else:

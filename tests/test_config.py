@@ -80,3 +80,21 @@ def test_en_clase_la_prueba_usa_todas_sus_imagenes_y_la_validacion_se_limita(ent
     assert clase.imagenes_prueba_por_clase is None, "la prueba se evalúa una vez: en clase, entera"
     assert clase.imagenes_val_por_clase == 30, "la validación se pasa en cada época: se limita"
     assert rapido.imagenes_prueba_por_clase == rapido.imagenes_val_por_clase == 5
+
+
+def test_tus_datos_usan_todas_las_imagenes_y_el_tamano_nativo(entorno_limpio):
+    config = cfg.obtener_config_tus_datos("clase")
+    assert config.imagenes_por_clase is None and config.imagenes_cache_por_clase is None
+    assert config.imagenes_val_por_clase is None and config.imagenes_prueba_por_clase is None
+    assert config.tam_imagen is None and config.tam_para(224) == 224
+    assert "el nativo de cada red" in cfg.describir(config)
+
+
+def test_tus_datos_con_tope_y_tamano_pedidos(entorno_limpio):
+    config = cfg.obtener_config_tus_datos("clase", imagenes_por_clase=50, tam_imagen=128, epocas=3)
+    assert (config.imagenes_por_clase, config.imagenes_cache_por_clase, config.tam_imagen) == (50, 50, 128)
+    assert config.epocas == 3
+
+
+def test_tus_datos_en_modo_rapido_conservan_el_tamano_pequeno(entorno_limpio):
+    assert cfg.obtener_config_tus_datos("rapido").tam_imagen == cfg.MODOS["rapido"].tam_imagen

@@ -29,8 +29,8 @@ GRAFO = {nombre: _importados(ruta) for nombre, ruta in MODULOS.items()}
 # El orden de las capas del README («Estructura»): cada módulo solo importa de los anteriores.
 CAPAS = (
     "dispositivo config terminal ejercicios formato estadistica inspeccion particion demo datos registros medicion "
-    "squeezenet arquitecturas caracteristicas entrenamiento estrategias resultados graficos informe gradcam "
-    "exportacion panel rejilla ejecucion temario widgets laboratorio __main__"
+    "squeezenet arquitecturas caracteristicas entrenamiento estrategias resultados comparaciones graficos informe "
+    "gradcam exportacion panel planificacion rejilla ejecucion temario widgets laboratorio __main__"
 ).split()
 
 

@@ -6,7 +6,17 @@ import json
 import pytest
 
 from course_utils import __main__ as cli
-from course_utils import arquitecturas, demo, estadistica, informe, registros, rejilla, resultados
+from course_utils import (
+    arquitecturas,
+    comparaciones,
+    demo,
+    estadistica,
+    informe,
+    planificacion,
+    registros,
+    rejilla,
+    resultados,
+)
 from course_utils import config as cfg
 
 
@@ -53,7 +63,7 @@ def _aciertos(exactitud: float, n: int = 150) -> str:
 
 
 def test_planificar_por_modo_y_curva_sin_duplicados():
-    celdas = rejilla.planificar("rapido")
+    celdas = planificacion.planificar("rapido")
     assert [(c.arquitectura, c.estrategia) for c in celdas] == [
         ("cnn_desde_cero", "desde_cero"),
         ("mobilenet_v2", "extraccion"),
@@ -62,30 +72,42 @@ def test_planificar_por_modo_y_curva_sin_duplicados():
         ("squeezenet", "extraccion"),
         ("squeezenet", "extraccion_continuada"),
         ("squeezenet", "fine_tuning"),
+        ("squeezenet", "extraccion_nativa"),  # el control del tamaño: la misma caché al tamaño nativo
     ]
     # En clase, lo barato (la caché) usa todas las imágenes y lo caro el subconjunto del modo.
-    clase = {(c.arquitectura, c.estrategia): c for c in rejilla.planificar("clase")}
+    clase = {(c.arquitectura, c.estrategia): c for c in planificacion.planificar("clase")}
     assert clase[("vgg16", "extraccion")].imagenes_por_clase is None
     assert clase[("vgg16", "fine_tuning")].imagenes_por_clase == 100
     assert clase[("vgg16", "fine_tuning")].imagenes_cache is None
     assert clase[("cnn_desde_cero", "desde_cero")].imagenes_por_clase == 100
+    # El control del tamaño, solo donde es barato; con todas las imágenes, como la extracción de la tabla.
+    nativas = {a for a, e in clase if e == "extraccion_nativa"}
+    assert nativas == set(planificacion.NATIVO_POR_MODO["clase"]) == {"mobilenet_v2", "squeezenet"}
+    nativa = clase[("mobilenet_v2", "extraccion_nativa")]
+    assert nativa.imagenes_por_clase is None and nativa.imagenes_cache is None
+    assert planificacion.config_de("clase", nativa, None, None).tam_imagen is None, "None: el tamaño de la red"
+    assert planificacion.config_de("clase", clase[("mobilenet_v2", "extraccion")], None, None).tam_imagen == 160
+    assert not any(c.estrategia == "extraccion_nativa" for c in planificacion.planificar("completo"))
+    assert not any(
+        c.estrategia == "extraccion_nativa" for c in planificacion.planificar("clase", estrategias=["fine_tuning"])
+    )
     # Con la curva, la extracción de la tabla (todas las imágenes) es su último punto, sin entrenar nada más.
-    curva_clase = rejilla.planificar("clase", curva=True)
+    curva_clase = planificacion.planificar("clase", curva=True)
     extraccion = [c for c in curva_clase if c.en_curva and c.estrategia == "extraccion" and c.semilla == 42]
     assert sorted(extraccion, key=lambda c: c.imagenes_por_clase or 10**6)[-1].imagenes_por_clase is None
-    con_curva = rejilla.planificar("rapido", curva=True)
+    con_curva = planificacion.planificar("rapido", curva=True)
     claves = [(c.arquitectura, c.estrategia, c.imagenes_por_clase, c.semilla) for c in con_curva]
     assert len(claves) == len(set(claves)), "una celda de la tabla no debe repetirse como punto de la curva"
     assert {c.imagenes_por_clase for c in con_curva if c.en_curva} == {5, 12}
-    assert len(rejilla.planificar("clase", curva=True)) > len(rejilla.planificar("clase"))
+    assert len(planificacion.planificar("clase", curva=True)) > len(planificacion.planificar("clase"))
     # En clase, la curva llega a todas las imágenes también desde cero y en el ajuste fino (una semilla).
     todas = {(c.estrategia, c.semilla) for c in curva_clase if c.en_curva and c.imagenes_por_clase is None}
     assert todas == {("desde_cero", 42), ("extraccion", 42), ("extraccion_continuada", 42), ("fine_tuning", 42)}
     claves = [(c.arquitectura, c.estrategia, c.imagenes_por_clase, c.imagenes_cache, c.semilla) for c in curva_clase]
     assert len(claves) == len(set(claves))
-    assert {c.arquitectura for c in rejilla.planificar("completo")} == {"cnn_desde_cero", *arquitecturas.NOMBRES}
+    assert {c.arquitectura for c in planificacion.planificar("completo")} == {"cnn_desde_cero", *arquitecturas.NOMBRES}
     with pytest.raises(ValueError, match="Estrategia desconocida"):
-        rejilla.planificar("rapido", estrategias=["transferencia"])
+        planificacion.planificar("rapido", estrategias=["transferencia"])
 
 
 def test_reanudar_no_vuelve_a_entrenar(carpeta, dir_resultados):
@@ -128,6 +150,13 @@ def test_extraccion_y_ajuste_fino_con_la_misma_funcion(carpeta, dir_resultados, 
     assert ext["otras_semillas"] == [ext["semilla"] + 1, ext["semilla"] + 2]
     assert len(ext["test_accuracy_otras_semillas"]) == 2
     assert "3 semillas: media" in resultados.tabla_pivote_markdown(filas)
+    # El control del tamaño: la misma extracción en caché (mismas imágenes de prueba) a 224 px, con McNemar.
+    nativa = por_estrategia["extraccion_nativa"]
+    assert (nativa["tam_imagen"], ext["tam_imagen"]) == (224, 32)
+    assert len(nativa["aciertos_prueba"]) == len(ext["aciertos_prueba"])
+    assert nativa["parametros_entrenables"] == ext["parametros_entrenables"]
+    assert "Extracción al tamaño nativo" in resultados.tabla_pivote_markdown(filas)
+    assert "Al tamaño nativo (224 px), la misma extracción en caché" in comparaciones.conclusiones(filas)
 
 
 def test_red_sin_pesos_se_omite_sin_romper(carpeta, dir_resultados, monkeypatch, capsys):
@@ -163,7 +192,7 @@ def test_tabla_conclusiones_y_contradicciones():
         ("vgg16", "fine_tuning"),
     ]
     assert resultados.mejor_por_red(filas)["vgg16"]["estrategia"] == "extraccion"
-    texto = resultados.conclusiones(filas, modo="clase")
+    texto = comparaciones.conclusiones(filas, modo="clase")
     assert "0,900" in texto and "0,600" in texto
     assert "Contradice lo esperado" in texto and "empeora" in texto  # el ajuste fino cae 0.30
     assert "ALEATORIOS" in texto  # la causa de ResNet50: pesos aleatorios
@@ -179,7 +208,7 @@ def test_curva_agrega_semillas_y_margen():
     puntos = resultados.curva(regs)
     assert [(p["imagenes_por_clase"], p["semillas"]) for p in puntos] == [(10, 2), (50, 2)]
     assert puntos[0]["media"] == pytest.approx(0.6) and puntos[0]["minimo"] == 0.5 and puntos[0]["maximo"] == 0.7
-    assert resultados.margen_error(0.8, 150) == pytest.approx(1.96 * (0.8 * 0.2 / 150) ** 0.5)
+    assert estadistica.margen_error(0.8, 150) == pytest.approx(1.96 * (0.8 * 0.2 / 150) ** 0.5)
     assert "| 50 |" in resultados.curva_markdown(puntos)
     # Las cabezas de otras semillas sobre la misma caché cuentan en el punto de la curva.
     con_otras = [{**regs[0], "test_accuracy_otras_semillas": [0.4, 0.6]}]
@@ -188,9 +217,9 @@ def test_curva_agrega_semillas_y_margen():
 
 
 def test_la_curva_no_repite_el_control():
-    de_curva = [c for c in rejilla.planificar("clase", curva=True) if c.etiqueta != rejilla.ETIQUETA]
+    de_curva = [c for c in planificacion.planificar("clase", curva=True) if c.etiqueta != planificacion.ETIQUETA]
     con_n = [c for c in de_curva if c.imagenes_por_clase is not None]
-    assert {c.estrategia for c in con_n} == set(rejilla.ESTRATEGIAS_CURVA)
+    assert {c.estrategia for c in con_n} == set(planificacion.ESTRATEGIAS_CURVA)
     # El control solo entra en el punto con todas las imágenes, con una semilla.
     assert [(c.imagenes_por_clase, c.semilla) for c in de_curva if c.estrategia == "extraccion_continuada"] == [
         (None, 42)
@@ -228,12 +257,12 @@ def test_comparar_usa_la_prueba_pareada_y_no_la_resta():
     # 0,80 frente a 0,77 con 150 imágenes: las discrepancias (5 contra 0) no bastan (p = 0,0625).
     a = {"aciertos_prueba": _aciertos(0.80)}
     b = {"aciertos_prueba": _aciertos(0.7667)}
-    assert resultados.comparar(a, b)[0] == 0
+    assert estadistica.comparar(a, b)[0] == 0
     # 0,90 frente a 0,60: 45 imágenes a favor y ninguna en contra.
-    signo, texto = resultados.comparar({"aciertos_prueba": _aciertos(0.9)}, {"aciertos_prueba": _aciertos(0.6)})
+    signo, texto = estadistica.comparar({"aciertos_prueba": _aciertos(0.9)}, {"aciertos_prueba": _aciertos(0.6)})
     assert signo == 1 and "McNemar" in texto
     # Sin aciertos por imagen no se afirma nada.
-    assert resultados.comparar({"test_accuracy": 0.9}, {"test_accuracy": 0.1})[0] == 0
+    assert estadistica.comparar({"test_accuracy": 0.9}, {"test_accuracy": 0.1})[0] == 0
 
 
 def test_la_seleccion_usa_validacion_y_nunca_la_prueba():
@@ -245,7 +274,7 @@ def test_la_seleccion_usa_validacion_y_nunca_la_prueba():
     regs[1]["val_accuracy"], regs[1]["test_accuracy"] = 0.85, 0.95
     filas = resultados.tabla(regs)
     assert resultados.mejor_por_red(filas)["vgg16"]["estrategia"] == "extraccion"
-    assert "elegida por validación, **extracción**" in resultados.conclusiones(filas, modo="clase")
+    assert "elegida por validación, **extracción**" in comparaciones.conclusiones(filas, modo="clase")
     # A igualdad de validación gana la más rápida.
     regs[1]["val_accuracy"] = 0.90
     assert resultados.mejor_por_red(resultados.tabla(regs))["vgg16"]["segundos_total"] == 30
@@ -257,7 +286,7 @@ def test_el_informe_de_referencia_versionado_se_lee_y_estima_la_rejilla():
     assert referencia.referencia["nucleos"] and referencia.referencia["tensorflow"]
     assert {r["pesos"] for r in referencia.registros if r["estrategia"] != "desde_cero"} <= {"local", "imagenet"}
     assert all(r.get("aciertos_prueba") for r in referencia.registros), "sin aciertos por imagen no hay McNemar"
-    segundos = rejilla.estimar_segundos(rejilla.planificar("clase"), referencia)
+    segundos = planificacion.estimar_segundos(planificacion.planificar("clase"), referencia)
     assert segundos is not None and 0 < segundos <= sum(r["segundos_total"] for r in referencia.registros)
 
 
@@ -273,9 +302,11 @@ def test_marcar_como_referencia_etiqueta_fecha_y_maquina(tmp_path, monkeypatch):
     leido = informe.cargar_referencia("clase")
     assert leido.referencia["nota"] == "prueba" and leido.referencia["fecha"]
     # El ajuste fino incluye la extracción de la que parte: la estimación no la cuenta dos veces.
-    celdas = rejilla.planificar("clase", arquitecturas_elegidas=["vgg16"], estrategias=["extraccion", "fine_tuning"])
+    celdas = planificacion.planificar(
+        "clase", arquitecturas_elegidas=["vgg16"], estrategias=["extraccion", "fine_tuning"]
+    )
     celdas = [dataclasses.replace(c, imagenes_por_clase=100, imagenes_cache=100) for c in celdas]
-    assert rejilla.estimar_segundos(celdas, leido) == pytest.approx(30.0)
+    assert planificacion.estimar_segundos(celdas, leido) == pytest.approx(30.0)
 
 
 def test_la_curva_compara_con_las_mismas_imagenes_y_dice_donde_se_estanca():
@@ -284,7 +315,7 @@ def test_la_curva_compara_con_las_mismas_imagenes_y_dice_donde_se_estanca():
         for n, acc in ((10, 0.30), (50, 0.45), (100, 0.55))
     ] + [_registro("mobilenet_v2", "extraccion", acc, n=n) for n, acc in ((10, 0.60), (50, 0.80), (100, 0.81))]
     todas = dict(_registro("mobilenet_v2", "extraccion", 0.82), imagenes_por_clase=None, imagenes_entrenamiento=2570)
-    texto = "\n".join(resultados._conclusion_curva(resultados.curva([*regs, todas])))
+    texto = "\n".join(comparaciones._conclusion_curva(resultados.curva([*regs, todas])))
     assert "se estanca a partir de unas 50 imágenes por clase" in texto
     # La ventaja se mide con 10 y con 100 por clase en las dos (no contra el punto de 514 de la extracción).
     assert "+0,300 con 10 imágenes por clase y +0,260 con 100" in texto
@@ -297,11 +328,11 @@ def test_la_curva_compara_con_las_mismas_imagenes_y_dice_donde_se_estanca():
     # Con una semilla en el punto más grande, el ajuste fino frente a su control con McNemar (aciertos por imagen).
     fino = dict(todas, estrategia="fine_tuning", test_accuracy=0.9, aciertos_prueba=_aciertos(0.9))
     control = dict(todas, estrategia="extraccion_continuada", test_accuracy=0.8, aciertos_prueba=_aciertos(0.8))
-    texto = "\n".join(resultados._conclusion_curva(resultados.curva([*regs, todas, fino, control])))
+    texto = "\n".join(comparaciones._conclusion_curva(resultados.curva([*regs, todas, fino, control])))
     assert "- extracción continuada (control): 0,800 con 514 imágenes por clase (1 semilla(s))." in texto
     assert "el ajuste fino (0,900) frente a extracción continuada (control) (0,800): lo supera" in texto
     sin_igualar = [dict(r, test_accuracy=0.2) if r["estrategia"] == "extraccion" else r for r in regs]
-    assert "no lo iguala en ningún punto" in "\n".join(resultados._conclusion_curva(resultados.curva(sin_igualar)))
+    assert "no lo iguala en ningún punto" in "\n".join(comparaciones._conclusion_curva(resultados.curva(sin_igualar)))
 
 
 def test_el_readme_resume_el_informe_de_referencia_tal_cual():
@@ -315,23 +346,27 @@ def test_el_readme_resume_el_informe_de_referencia_tal_cual():
 
 def test_el_ajuste_fino_de_la_curva_no_reutiliza_el_de_la_tabla():
     # Con el mismo n y semilla, el de la tabla parte de la caché con todas y el de la curva, de la caché de n.
-    celdas = rejilla.planificar("clase", arquitecturas_elegidas=["mobilenet_v2"], curva=True)
-    de_tabla = next(c for c in celdas if c.etiqueta == rejilla.ETIQUETA and c.estrategia == "fine_tuning")
+    celdas = planificacion.planificar("clase", arquitecturas_elegidas=["mobilenet_v2"], curva=True)
+    de_tabla = next(c for c in celdas if c.etiqueta == planificacion.ETIQUETA and c.estrategia == "fine_tuning")
     de_curva = next(
         c for c in celdas if c.etiqueta == "curva_100" and c.estrategia == "fine_tuning" and c.semilla == 42
     )
     assert (de_tabla.imagenes_cache, de_curva.imagenes_cache) == (None, 100)
     tabla = {**_registro("mobilenet_v2", "fine_tuning", 0.9), "imagenes_cache_por_clase": None}
     curva = {**tabla, "etiqueta": "curva_100", "imagenes_cache_por_clase": 100, "test_accuracy": 0.8}
-    config = rejilla._config_de("clase", de_curva, None, None)
+    config = planificacion.config_de("clase", de_curva, None, None)
 
     class Conjunto:
         origen, particiones = "flores", {"entrenamiento": [None] * 500}
 
-    valores = rejilla._valores_clave(de_curva, config, Conjunto(), 160)
+    valores = planificacion.valores_clave(de_curva, config, Conjunto(), 160)
     assert (
-        rejilla.buscar_terminada([{**tabla, **{k: valores[k] for k in ("epocas_maximas", "receta")}}], valores) is None
+        planificacion.buscar_terminada([{**tabla, **{k: valores[k] for k in ("epocas_maximas", "receta")}}], valores)
+        is None
     )
-    assert rejilla.buscar_terminada([{**curva, "epocas_maximas": 5, "receta": valores["receta"]}], valores) is not None
-    registros_tabla, registros_curva = rejilla._repartir([tabla, curva], celdas)
+    assert (
+        planificacion.buscar_terminada([{**curva, "epocas_maximas": 5, "receta": valores["receta"]}], valores)
+        is not None
+    )
+    registros_tabla, registros_curva = planificacion.repartir([tabla, curva], celdas)
     assert registros_tabla == [tabla] and registros_curva == [curva]
