@@ -227,8 +227,9 @@ def repartir(hechos: list[dict], celdas: list[Celda]) -> tuple[list[dict], list[
 
 def clave_corta(x) -> tuple:
     """Red, estrategia, n, semilla y, si parte de la cabeza, su caché: el ajuste fino de la tabla (caché con
-    todas) y el de la curva con el mismo n (caché de n) son celdas distintas."""
+    todas) y el de la curva con el mismo n (caché de n) son celdas distintas. Solo los registros que parten de
+    la cabeza anotan su caché (`_Ejecucion.anotaciones` en `rejilla`), así que basta leerla."""
     if isinstance(x, dict):
-        return (*(x[k] for k in ("arquitectura", "estrategia", "imagenes_por_clase", "semilla")),
-                x.get("imagenes_cache_por_clase") if x["estrategia"] in recetas.DESDE_CABEZA else None)  # fmt: skip
+        campos = ("arquitectura", "estrategia", "imagenes_por_clase", "semilla")
+        return (*(x[k] for k in campos), x.get("imagenes_cache_por_clase"))
     return x.arquitectura, x.estrategia, x.imagenes_por_clase, x.semilla, cache_de(x)
