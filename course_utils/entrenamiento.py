@@ -118,6 +118,7 @@ def entrenar_y_evaluar(
     anotaciones: dict | None = None,
     segundos_previos: float = 0.0,
     entrenado: Historial | None = None,
+    verbose: int = 2,
 ) -> Resultado:
     """Entrena, restaura los mejores pesos, evalúa la prueba una sola vez y registra el resultado.
 
@@ -126,10 +127,11 @@ def entrenar_y_evaluar(
     `segundos_previos`, un coste pagado antes de entrenar (la extracción de la caché).
     Es la única capa que escribe `registros.jsonl`; `anotaciones` añade campos al registro
     (la rejilla anota su presupuesto de épocas para reanudar). Con `entrenado`, el modelo ya se entrenó
-    (varias candidatas comparadas en validación): solo se evalúa y se registra.
+    (varias candidatas comparadas en validación): solo se evalúa y se registra. `verbose` es el de `fit`
+    (0: sin una línea por época).
     """
     ds_tr, ds_val, ds_te = datasets or preparar_datasets(conjunto, config, tam, preprocesado, aumento)
-    historial = entrenado or entrenar(modelo, ds_tr, ds_val, epocas or config.epocas, paciencia)
+    historial = entrenado or entrenar(modelo, ds_tr, ds_val, epocas or config.epocas, paciencia, verbose)
     historial.segundos += segundos_previos
     if fase_previa is not None:
         historial = fase_previa.unir(historial)

@@ -13,7 +13,7 @@ import math
 
 import keras
 
-from course_utils import arquitecturas, caracteristicas, datos, dispositivo, entrenamiento, medicion
+from course_utils import arquitecturas, caracteristicas, datos, dispositivo, entrenamiento, formato, medicion
 from course_utils import config as cfg
 
 ESTRATEGIAS = ("desde_cero", "extraccion", "extraccion_continuada", "fine_tuning")
@@ -224,11 +224,24 @@ def _cabeza_en_cache(cache, conjunto_cache, config, ejec, semilla: int, **kwargs
     with ejec.ambito():
         cabeza = construir_cabeza(cache[0][0].shape[1], len(conjunto_cache.clases))
         entrenamiento.compilar(cabeza, TASA_CABEZA, ejec.jit)
-    return entrenamiento.entrenar_y_evaluar(
+    resultado = entrenamiento.entrenar_y_evaluar(
         cabeza, conjunto_cache, config, epocas=config.epocas_cabeza,
         datasets=caracteristicas.datasets_de_caracteristicas(cache, config.lote, semilla),
-        paciencia=PACIENCIA_CABEZA, **kwargs,
+        paciencia=PACIENCIA_CABEZA, verbose=0, **kwargs,
     )  # fmt: skip
+    print(_resumen_cabeza(resultado.historial, config))  # una línea, no una por época (el tope es alto)
+    return resultado
+
+
+def _resumen_cabeza(historial: entrenamiento.Historial, config: cfg.Config) -> str:
+    """«Cabeza en caché (semilla 42): 67 épocas (parada temprana); mejor val_loss 0,180 en la época 52…»"""
+    perdidas = historial.metricas["val_loss"]
+    mejor = min(range(len(perdidas)), key=perdidas.__getitem__)
+    motivo = "llegó al tope" if historial.epocas >= config.epocas_cabeza else "parada temprana"
+    return (
+        f"Cabeza en caché (semilla {config.semilla}): {historial.epocas} épocas ({motivo}); mejor val_loss "
+        f"{formato.decimal(perdidas[mejor], 3)} en la época {mejor + 1}, cuyos pesos se restauran."
+    )
 
 
 def desde_cabeza(

@@ -109,13 +109,10 @@ def tabla_markdown(filas: list[dict]) -> str:
     return "\n".join(lineas)
 
 
-_TITULOS_COLUMNA = {
-    "desde_cero": "Desde cero",
-    "extraccion": "Extracción",
-    EXTRACCION_NATIVA: "Extracción al tamaño nativo (control del tamaño)",
-    "extraccion_continuada": "Extracción continuada (control)",
-    "fine_tuning": "Ajuste fino",
-}
+def _titulo_columna(estrategia: str) -> str:
+    """El nombre de la estrategia con mayúscula; la columna nativa dice además que es un control."""
+    nombre = NOMBRES_ESTRATEGIA[estrategia]
+    return nombre[0].upper() + nombre[1:] + (" (control del tamaño)" if estrategia == EXTRACCION_NATIVA else "")
 
 
 def tabla_pivote_markdown(filas: list[dict]) -> str:
@@ -125,7 +122,7 @@ def tabla_pivote_markdown(filas: list[dict]) -> str:
     """
     columnas = [e for e in COLUMNAS_TABLA if e != EXTRACCION_NATIVA or any(f["estrategia"] == e for f in filas)]
     lineas = [
-        "| Red | Pesos | " + " | ".join(_TITULOS_COLUMNA[e] for e in columnas) + " |",
+        "| Red | Pesos | " + " | ".join(_titulo_columna(e) for e in columnas) + " |",
         "|---|---|" + "---:|" * len(columnas),
     ]
     for red in dict.fromkeys(f["arquitectura"] for f in filas):

@@ -65,3 +65,23 @@ def test_la_tasa_se_elige_por_val_loss_desde_el_mismo_punto_y_la_prueba_se_evalu
     val = resultado.modelo.evaluate(ds_val, verbose=0, return_dict=True)
     assert val["loss"] == pytest.approx(min(perdidas.values()), abs=1e-3)
     assert ext.base.trainable is False
+
+
+def test_la_cabeza_en_cache_escribe_una_linea_por_semilla_y_no_una_por_epoca(monkeypatch, entorno_limpio, capsys):
+    original_base = arquitecturas.cargar_base
+    monkeypatch.setattr(
+        arquitecturas, "cargar_base", lambda n, p="imagenet", t=None, c=None: original_base(n, None, t, c)
+    )
+    config = cfg.obtener_config("rapido", tam_imagen=32, lote=4)
+    conjunto = datos.cargar_carpeta(demo.generar_demo(entorno_limpio / "frutas", imagenes_por_clase=10, tam=40), config)
+    capsys.readouterr()
+    ext = estrategias.extraccion_en_cache("squeezenet", conjunto, config, 32)
+
+    salida = capsys.readouterr().out
+    resumenes = [linea for linea in salida.splitlines() if linea.startswith("Cabeza en caché (semilla ")]
+    assert len(resumenes) == estrategias.SEMILLAS_CABEZA, salida
+    assert "Epoch" not in salida and "val_loss:" not in salida, salida
+    epocas = ext.resultado.registro["epocas"]
+    assert f"(semilla {config.semilla}): {epocas} épocas" in salida
+    motivo = "llegó al tope" if epocas == config.epocas_cabeza else "parada temprana"
+    assert motivo in resumenes[-1]
