@@ -99,7 +99,9 @@ class ErrorDeDescarga(RuntimeError):
 def _ejecutar(args) -> int:
     from course_utils import ejecucion
 
-    return ejecucion.ejecutar_curso(args.modo, todos=args.todos, filtro=args.filtro)
+    return ejecucion.ejecutar_curso(
+        args.modo, todos=args.todos, filtro=args.filtro, depurar=getattr(args, "depurar", False)
+    )
 
 
 def _inspeccionar(args) -> int:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from pathlib import Path
 
-from course_utils import formato
+from course_utils import formato, terminal
 from course_utils.config import RAIZ_PROYECTO, resolver_modo
 
 CARPETA_CUADERNOS = RAIZ_PROYECTO / "notebooks"
@@ -48,11 +49,14 @@ def listar_cuadernos(todos: bool = False, carpeta: Path = CARPETA_CUADERNOS) -> 
     return principales + sorted(carpeta.glob("ejercicios/*.ipynb")) + sorted(carpeta.glob("soluciones/*.ipynb"))
 
 
-def ejecutar_cuaderno(cuaderno: Path, modo: str, salida_dir: Path = CARPETA_SALIDA, parametros=None) -> Path:
+def ejecutar_cuaderno(
+    cuaderno: Path, modo: str, salida_dir: Path = CARPETA_SALIDA, parametros=None, depurar: bool = False
+) -> Path:
     """Ejecuta un cuaderno con papermill en su carpeta y guarda la copia ejecutada en `build/`.
 
     Cada celda tiene un tiempo máximo (`timeout_celda`): un kernel colgado hace fallar el cuaderno con
-    `CuadernoColgado` en vez de dejar la ejecución (o la CI) esperando para siempre.
+    `CuadernoColgado` en vez de dejar la ejecución (o la CI) esperando para siempre. El ruido de arranque de
+    TensorFlow en el kernel no llega a la terminal, salvo con `depurar`.
     """
     import papermill
     from nbclient.exceptions import CellTimeoutError
@@ -63,17 +67,18 @@ def ejecutar_cuaderno(cuaderno: Path, modo: str, salida_dir: Path = CARPETA_SALI
     os.environ["CURSO_MODO"] = modo
     limite = timeout_celda(modo)
     try:
-        papermill.execute_notebook(
-            str(cuaderno),
-            str(destino),
-            parameters={"MODO": modo, **(parametros or {})},
-            cwd=str(cuaderno.parent),
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=limite,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # sin el aviso en inglés de ipykernel 7 sobre TCP
-        )
+        with contextlib.nullcontext() if depurar else terminal.stderr_sin_ruido():  # el resto sale al final
+            papermill.execute_notebook(
+                str(cuaderno),
+                str(destino),
+                parameters={"MODO": modo, **(parametros or {})},
+                cwd=str(cuaderno.parent),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=limite,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # sin el aviso en inglés de ipykernel 7 (TCP)
+            )
     except papermill.PapermillExecutionError:
         if _errores_inesperados(destino):
             raise
@@ -97,7 +102,7 @@ def _errores_inesperados(destino: Path) -> int:
     )
 
 
-def ejecutar_curso(modo: str, todos: bool = False, filtro: str = "") -> int:
+def ejecutar_curso(modo: str, todos: bool = False, filtro: str = "", depurar: bool = False) -> int:
     """Ejecuta todos los cuadernos, muestra el progreso y un resumen de tiempo y estado."""
     modo = resolver_modo(modo)
     cuadernos = [c for c in listar_cuadernos(todos) if filtro in c.name]
@@ -106,7 +111,7 @@ def ejecutar_curso(modo: str, todos: bool = False, filtro: str = "") -> int:
         print(f"[{i}/{len(cuadernos)}] {cuaderno.relative_to(RAIZ_PROYECTO)} (modo {modo})…", flush=True)
         inicio = time.perf_counter()
         try:
-            ejecutar_cuaderno(cuaderno, modo)
+            ejecutar_cuaderno(cuaderno, modo, depurar=depurar)
             estado = "correcto"
         except Exception as exc:  # noqa: BLE001 - se informa y se sigue con el siguiente cuaderno
             estado = f"ERROR: {str(exc).strip().splitlines()[-1][:100] if str(exc).strip() else type(exc).__name__}"

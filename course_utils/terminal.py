@@ -53,18 +53,32 @@ def importar_tensorflow_en_silencio(depurar: bool = False) -> None:
     if depurar or "tensorflow" in sys.modules:
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    with stderr_sin_ruido():
+        import keras  # noqa: F401 - importa TensorFlow
+
+
+@contextlib.contextmanager
+def stderr_sin_ruido():
+    """Calla el ruido de TensorFlow en stderr, también el de los procesos hijos (el kernel de un cuaderno).
+
+    Mientras dura, el descriptor 2 va a un archivo temporal; al salir se escribe todo lo que no sea ruido
+    conocido (`RUIDO_TENSORFLOW`). Lo de dentro aparece al final, no en el momento: úsalo solo alrededor de
+    lo que hace ruido.
+    """
     try:
         sys.stderr.flush()
         copia = os.dup(2)
     except (OSError, ValueError):  # sin descriptor 2 (p. ej. pythonw): no hay nada que callar
-        import keras  # noqa: F401
-
+        copia = None
+    if copia is None:
+        yield
         return
     with tempfile.TemporaryFile() as temporal:
         os.dup2(temporal.fileno(), 2)
         try:
-            import keras  # noqa: F401 - importa TensorFlow
+            yield
         finally:
+            sys.stderr.flush()
             os.dup2(copia, 2)
             os.close(copia)
             temporal.seek(0)

@@ -310,6 +310,20 @@ def test_filtro_de_ruido_solo_quita_lo_conocido():
     assert not any(terminal.RUIDO_TENSORFLOW.search(linea) for linea in reales)
 
 
+def test_stderr_sin_ruido_calla_el_ruido_de_un_proceso_hijo_y_deja_lo_demas(capfd):
+    """Como el kernel de un cuaderno en `ejecutar`: un hijo que escribe en su descriptor 2 heredado."""
+    hijo = (
+        "import sys; sys.stderr.write('I0000 00:00:1.2 1 cudart_stub.cc:31] Could not find cuda drivers on your "
+        "machine, GPU will not be used.\\nUserWarning: algo que el curso debe ver\\n')"
+    )
+    with terminal.stderr_sin_ruido():
+        subprocess.run([sys.executable, "-c", hijo], check=True)
+        assert capfd.readouterr().err == "", "dentro, nada llega todavía a la terminal"
+    err = capfd.readouterr().err
+    assert "UserWarning: algo que el curso debe ver" in err
+    assert "cudart_stub" not in err
+
+
 def test_una_orden_real_no_imprime_el_ruido_de_tensorflow(tmp_path):
     """En un proceso nuevo: `predecir` importa TensorFlow y falla con un modelo que no existe."""
     entorno = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
