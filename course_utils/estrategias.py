@@ -169,17 +169,8 @@ class Extraccion:
         return modelo
 
 
-def extraccion_en_cache(
-    nombre: str,
-    conjunto_cache,
-    config: cfg.Config,
-    tam: int,
-    *,
-    registrar=False,
-    etiqueta="",
-    anotaciones=None,
-    estrategia: str = "extraccion",
-) -> Extraccion:
+def extraccion_en_cache(nombre: str, conjunto_cache, config: cfg.Config, tam: int, *, registrar=False, etiqueta="",
+                        anotaciones=None, estrategia: str = "extraccion") -> Extraccion:  # fmt: skip
     """Estrategia 2: una sola pasada por la base congelada y la cabeza entrenada hasta converger sobre la caché.
 
     Sin aumento de datos (la caché ve siempre los mismos vectores), con todas las imágenes de entrenamiento

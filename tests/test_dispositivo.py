@@ -283,7 +283,7 @@ def test_extraccion_y_ajuste_fino_construyen_y_compilan_en_el_scope(monkeypatch,
 
     def entrenar_y_evaluar(modelo, conjunto, config, **kw):
         entrenadas.append((modelo.name, config.lote))
-        historial = entrenamiento.Historial({"loss": [1.0]}, 0.0)
+        historial = entrenamiento.Historial({"loss": [1.0], "val_loss": [1.0]}, 0.0)
         registro = {
             "clases": len(conjunto.clases),
             "semilla": config.semilla,
