@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import os
 import re
@@ -68,7 +69,7 @@ def stderr_sin_ruido():
     try:
         sys.stderr.flush()
         copia = os.dup(2)
-    except (OSError, ValueError):  # sin descriptor 2 (p. ej. pythonw): no hay nada que callar
+    except (AttributeError, OSError, ValueError):  # sin stderr ni descriptor 2 (p. ej. pythonw): nada que callar
         copia = None
     if copia is None:
         yield
@@ -78,13 +79,14 @@ def stderr_sin_ruido():
         try:
             yield
         finally:
-            sys.stderr.flush()
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
             os.dup2(copia, 2)
             os.close(copia)
             temporal.seek(0)
-            for linea in temporal.read().decode("utf-8", "replace").splitlines():
+            for linea in io.TextIOWrapper(temporal, encoding="utf-8", errors="replace"):
                 if linea.strip() and not RUIDO_TENSORFLOW.search(linea):
-                    print(linea, file=sys.stderr)
+                    print(linea.rstrip("\n"), file=sys.stderr)
 
 
 TRADUCCIONES_ARGPARSE = {
