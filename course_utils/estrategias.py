@@ -220,17 +220,21 @@ def _cabeza_en_cache(cache, conjunto_cache, config, ejec, semilla: int, **kwargs
         datasets=caracteristicas.datasets_de_caracteristicas(cache, config.lote, semilla),
         paciencia=PACIENCIA_CABEZA, verbose=0, **kwargs,
     )  # fmt: skip
-    print(_resumen_cabeza(resultado.historial, config))  # una línea, no una por época (el tope es alto)
+    print(resumen_cabeza(resultado.historial, config.epocas_cabeza, semilla))  # una línea, no una por época
     return resultado
 
 
-def _resumen_cabeza(historial: entrenamiento.Historial, config: cfg.Config) -> str:
-    """«Cabeza en caché (semilla 42): 67 épocas (parada temprana); mejor val_loss 0,180 en la época 52…»"""
+def resumen_cabeza(historial: entrenamiento.Historial, tope: int, semilla: int | None = None) -> str:
+    """Una línea por cabeza en caché: épocas, por qué paró y la mejor val_loss, cuyos pesos se restauran.
+
+    «Cabeza en caché (semilla 42): 56 épocas (parada temprana); mejor val_loss 0,123 en la época 41…»
+    """
     perdidas = historial.metricas["val_loss"]
     mejor = min(range(len(perdidas)), key=perdidas.__getitem__)
-    motivo = "llegó al tope" if historial.epocas >= config.epocas_cabeza else "parada temprana"
+    motivo = "llegó al tope: puede no haber convergido" if historial.epocas >= tope else "parada temprana"
+    quien = "Cabeza en caché" + (f" (semilla {semilla})" if semilla is not None else "")
     return (
-        f"Cabeza en caché (semilla {config.semilla}): {historial.epocas} épocas ({motivo}); mejor val_loss "
+        f"{quien}: {historial.epocas} épocas ({motivo}; tope {tope}); mejor val_loss "
         f"{formato.decimal(perdidas[mejor], 3)} en la época {mejor + 1}, cuyos pesos se restauran."
     )
 
